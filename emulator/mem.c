@@ -1,0 +1,248 @@
+/* Guest memory: see mem.h. */
+#include "emulator/mem.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define VQF_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define VQF_ASAN 1
+#endif
+#ifdef VQF_ASAN
+#include <sanitizer/asan_interface.h>
+#define VQF_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define VQF_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define VQF_POISON(p, n) ((void)(p), (void)(n))
+#define VQF_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
+void vqf_mem_default_layout(struct vqf_mem_layout *l, uint64_t main_size)
+{
+    memset(l, 0, sizeof(*l));
+    l->nregions = 3;
+    /* GPA 0 stays unmapped so that a zero address is always a hole. */
+    l->r[0].gpa = 0x10000;
+    l->r[0].size = main_size;
+    l->r[1].gpa = 0x40000000;
+    l->r[1].size = 0x10000;
+    /* Just below 2^64: "addr + len" wraps one step past the end. */
+    l->r[2].gpa = 0xffffffffffff0000ull;
+    l->r[2].size = 0xf000;
+}
+
+static size_t page_round(size_t n, size_t page) { return (n + page - 1) & ~(page - 1); }
+
+int vqf_mem_init(struct vqf_mem *m, const struct vqf_mem_layout *l)
+{
+    memset(m, 0, sizeof(*m));
+    if (l->nregions == 0 || l->nregions > VQF_MEM_MAX_REGIONS)
+        return -1;
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t guard = page > 4096 ? page : 4096;
+    size_t total = guard;
+    uint64_t chunks = 0;
+    for (unsigned i = 0; i < l->nregions; i++) {
+        uint64_t gpa = l->r[i].gpa, size = l->r[i].size;
+        if (size == 0 || size > ((uint64_t)1 << 32) || gpa + (size - 1) < gpa)
+            return -1;
+        for (unsigned j = 0; j < i; j++) {
+            uint64_t g2 = l->r[j].gpa, s2 = l->r[j].size;
+            if (gpa <= g2 + (s2 - 1) && g2 <= gpa + (size - 1))
+                return -1; /* overlap */
+        }
+        total += page_round((size_t)size, page) + guard;
+        chunks += (size + VQF_MEM_CHUNK - 1) >> VQF_MEM_CHUNK_SHIFT;
+    }
+    if (chunks > UINT32_MAX)
+        return -1;
+    void *arena = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (arena == MAP_FAILED)
+        return -1;
+    m->arena = arena;
+    m->arena_len = total;
+    m->guard_len = guard;
+    m->nchunks = (uint32_t)chunks;
+    m->dirty_bits = calloc((chunks + 63) / 64, sizeof(uint64_t));
+    m->dirty_list = malloc(chunks * sizeof(uint32_t));
+    if (!m->dirty_bits || !m->dirty_list) {
+        vqf_mem_destroy(m);
+        return -1;
+    }
+    /* [guard][region 0][guard][region 1]...[guard]: a raw pointer that runs off a region
+     * lands in a guard that is both poisoned for ASan and inaccessible (PROT_NONE). */
+    uint8_t *p = m->arena;
+    mprotect(p, guard, PROT_NONE);
+    VQF_POISON(p, guard);
+    p += guard;
+    uint32_t chunk = 0;
+    for (unsigned i = 0; i < l->nregions; i++) {
+        size_t span = page_round((size_t)l->r[i].size, page);
+        m->r[i].gpa = l->r[i].gpa;
+        m->r[i].size = l->r[i].size;
+        m->r[i].host = p;
+        m->r[i].chunk_base = chunk;
+        chunk += (uint32_t)((l->r[i].size + VQF_MEM_CHUNK - 1) >> VQF_MEM_CHUNK_SHIFT);
+        /* The page-rounding slack after a region is also off limits. */
+        if (span > l->r[i].size)
+            VQF_POISON(p + l->r[i].size, span - l->r[i].size);
+        p += span;
+        mprotect(p, guard, PROT_NONE);
+        VQF_POISON(p, guard);
+        p += guard;
+    }
+    m->nregions = l->nregions;
+    return 0;
+}
+
+void vqf_mem_destroy(struct vqf_mem *m)
+{
+    if (m->arena) {
+        VQF_UNPOISON(m->arena, m->arena_len);
+        munmap(m->arena, m->arena_len);
+    }
+    free(m->dirty_bits);
+    free(m->dirty_list);
+    memset(m, 0, sizeof(*m));
+}
+
+int vqf_mem_region_of(const struct vqf_mem *m, uint64_t gpa)
+{
+    for (unsigned i = 0; i < m->nregions; i++)
+        if (gpa >= m->r[i].gpa && gpa - m->r[i].gpa < m->r[i].size)
+            return (int)i;
+    return -1;
+}
+
+void vqf_mem_mark_dirty(struct vqf_mem *m, uint64_t gpa, uint64_t len)
+{
+    if (len == 0)
+        return;
+    int ri = vqf_mem_region_of(m, gpa);
+    if (ri < 0)
+        return;
+    const struct vqf_mem_region *r = &m->r[ri];
+    uint64_t off = gpa - r->gpa;
+    if (len > r->size - off)
+        len = r->size - off;
+    uint32_t first = r->chunk_base + (uint32_t)(off >> VQF_MEM_CHUNK_SHIFT);
+    uint32_t last = r->chunk_base + (uint32_t)((off + len - 1) >> VQF_MEM_CHUNK_SHIFT);
+    for (uint32_t c = first; c <= last; c++) {
+        uint64_t bit = (uint64_t)1 << (c & 63);
+        if (!(m->dirty_bits[c >> 6] & bit)) {
+            m->dirty_bits[c >> 6] |= bit;
+            m->dirty_list[m->ndirty++] = c;
+        }
+    }
+}
+
+void vqf_mem_reset(struct vqf_mem *m)
+{
+    for (uint32_t i = 0; i < m->ndirty; i++) {
+        uint32_t c = m->dirty_list[i];
+        m->dirty_bits[c >> 6] &= ~((uint64_t)1 << (c & 63));
+        /* Find the region of chunk c: regions are few, chunk bases ascending. */
+        unsigned ri = 0;
+        while (ri + 1 < m->nregions && c >= m->r[ri + 1].chunk_base)
+            ri++;
+        const struct vqf_mem_region *r = &m->r[ri];
+        uint64_t off = (uint64_t)(c - r->chunk_base) << VQF_MEM_CHUNK_SHIFT;
+        uint64_t n = r->size - off < VQF_MEM_CHUNK ? r->size - off : VQF_MEM_CHUNK;
+        memset(r->host + off, 0, (size_t)n);
+    }
+    m->ndirty = 0;
+    m->naccess = 0;
+}
+
+/* ---- public DMA accessors (vqfuzz/dma.h) ---- */
+
+static uint8_t *dma_xlate(const struct vqf_dma *d, unsigned kind, uint64_t gpa, uint64_t len)
+{
+    struct vqf_mem *m = d->mem;
+    if (!vqf_mem_fault_ok(m))
+        return NULL;
+    uint8_t *p = vqf_mem_xlate(m, gpa, len);
+    if (!p)
+        return NULL;
+    if (kind == VQF_ACC_WRITE)
+        vqf_mem_mark_dirty(m, gpa, len);
+    vqf_mem_note(m, d->side, kind, gpa, len);
+    return p;
+}
+
+int vqf_dma_read(const struct vqf_dma *d, uint64_t gpa, void *buf, uint64_t len)
+{
+    uint8_t *p = dma_xlate(d, VQF_ACC_READ, gpa, len);
+    if (!p)
+        return -1;
+    if (len)
+        memcpy(buf, p, (size_t)len);
+    return 0;
+}
+
+int vqf_dma_write(const struct vqf_dma *d, uint64_t gpa, const void *buf, uint64_t len)
+{
+    uint8_t *p = dma_xlate(d, VQF_ACC_WRITE, gpa, len);
+    if (!p)
+        return -1;
+    if (len)
+        memcpy(p, buf, (size_t)len);
+    return 0;
+}
+
+#define VQF_DMA_RW(bits)                                                                     \
+    int vqf_dma_read##bits(const struct vqf_dma *d, uint64_t gpa, uint##bits##_t *v)        \
+    {                                                                                        \
+        uint8_t *p = dma_xlate(d, VQF_ACC_READ, gpa, bits / 8);                              \
+        if (!p)                                                                              \
+            return -1;                                                                       \
+        *v = vqf_le##bits(p);                                                                \
+        return 0;                                                                            \
+    }                                                                                        \
+    int vqf_dma_write##bits(const struct vqf_dma *d, uint64_t gpa, uint##bits##_t v)        \
+    {                                                                                        \
+        uint8_t *p = dma_xlate(d, VQF_ACC_WRITE, gpa, bits / 8);                             \
+        if (!p)                                                                              \
+            return -1;                                                                       \
+        vqf_put_le##bits(p, v);                                                              \
+        return 0;                                                                            \
+    }
+VQF_DMA_RW(16)
+VQF_DMA_RW(32)
+VQF_DMA_RW(64)
+
+void *vqf_dma_map(const struct vqf_dma *d, uint64_t gpa, uint64_t len, int writable)
+{
+    struct vqf_mem *m = d->mem;
+    if (!vqf_mem_fault_ok(m))
+        return NULL;
+    uint8_t *p = vqf_mem_xlate(m, gpa, len);
+    if (p && writable)
+        vqf_mem_mark_dirty(m, gpa, len);
+    return p;
+}
+
+/* ---- guest allocator ---- */
+
+void vqf_galloc_init(struct vqf_galloc *a, uint64_t base, uint64_t size)
+{
+    a->base = a->cur = base;
+    a->end = base + size;
+}
+
+uint64_t vqf_galloc_alloc(struct vqf_galloc *a, uint64_t size, uint64_t align)
+{
+    if (align == 0)
+        align = 1;
+    uint64_t p = (a->cur + align - 1) & ~(align - 1);
+    if (p < a->cur || size > a->end - p || p > a->end)
+        return 0;
+    a->cur = p + size;
+    return p;
+}

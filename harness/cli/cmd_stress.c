@@ -10,7 +10,7 @@
 
 #include "harness/cli/cli.h"
 #include "harness/exec.h"
-#include "harness/mutator.h"
+#include "harness/generate.h"
 
 static double now_seconds(void)
 {

@@ -38,6 +38,16 @@ struct vqf_packed_dev {
     bool event_idx, indirect, in_order;
     bool broken;
     bool ready;
+    /* private to packed.c */
+    uint32_t *pend;           /* written, unpublished used descriptors: slot | wrap<<15 | WRITE<<16 */
+    uint32_t inflight;        /* ring slots popped and not yet pushed (<= size, D-02) */
+    uint32_t unsignalled;     /* used slots published since the last notification decision */
+    uint16_t written_used;    /* position after the last used descriptor written (maybe unpublished) */
+    bool written_wrap;
+    uint16_t batch_slot;      /* IN_ORDER: first slot of the open batch */
+    bool batch_wrap;
+    bool batch_full;          /* IN_ORDER: last buffer of the batch was written completely */
+    bool kick_desc;           /* kicks asked for per descriptor (DESC at next_avail) */
 };
 
 struct vqf_packed_drv_slot; /* per buffer id, private to packed.c */
@@ -63,6 +73,16 @@ struct vqf_packed_drv {
     bool ready;
     uint32_t cap;
     struct vqf_packed_drv_slot *ids;  /* per buffer id: token, slots used, writable capacity, next free */
+    /* private to packed.c */
+    uint16_t free_tail;       /* buffer-id free list is FIFO: ids come back in completion order */
+    uint16_t order_head;      /* IN_ORDER: oldest outstanding id (avail order) */
+    uint16_t order_tail;      /* IN_ORDER: newest outstanding id */
+    uint16_t batch_end_id;    /* IN_ORDER: id named by the used descriptor of the batch being returned */
+    bool in_batch;
+    uint32_t batch_last_len;
+    uint32_t unkicked;        /* slots made available since the last kick decision */
+    uint8_t *ind_host;        /* host view of cfg.ind_pool */
+    uint32_t ind_slice;       /* bytes of indirect table per buffer id (multiple of 16) */
 };
 
 /* ---- device half ---- */

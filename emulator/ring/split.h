@@ -34,6 +34,12 @@ struct vqf_split_dev {
     bool event_idx, indirect, in_order;
     bool broken;
     bool ready;
+    /* private to split.c */
+    uint16_t mask;            /* size - 1 (size is a power of two) */
+    uint16_t avail_shadow;    /* avail idx last read and validated */
+    uint16_t inflight;        /* chains popped and not yet pushed */
+    bool batch_last_full;     /* IN_ORDER: the batch's last buffer was written completely */
+    bool kick_suppressed;     /* set_kick_suppress(true) in force */
 };
 
 struct vqf_split_drv_slot; /* per-head driver state, private to split.c */
@@ -61,6 +67,11 @@ struct vqf_split_drv {
     uint32_t cap;                     /* entries allocated in slots / next_free */
     struct vqf_split_drv_slot *slots; /* per head: token, chain length, writable capacity */
     uint16_t *next_free;              /* free-list links by descriptor index */
+    /* private to split.c */
+    uint16_t mask;            /* size - 1 */
+    uint16_t used_shadow;     /* used idx last read and validated */
+    uint8_t *ind_host;        /* host view of cfg.ind_pool, NULL when indirect is unusable */
+    uint32_t ind_slice;       /* bytes of ind_pool per head, a multiple of 16 */
 };
 
 /* ---- device half ---- */

@@ -26,8 +26,12 @@ struct vqf_vq_drv {
 #define VQF_VQ_IS_PACKED(q) ((q)->format == VQF_RING_PACKED)
 
 /* ---- device half ---- */
+/* The struct must be zeroed before its first init. Host arrays are kept across re-inits of
+ * the same format; switching formats frees the packed half's arrays first. */
 static inline int vqf_vq_dev_init(struct vqf_vq_dev *q, const struct vqf_dma *dma, const struct vqf_ring_cfg *cfg)
 {
+    if (q->format != cfg->format && VQF_VQ_IS_PACKED(q))
+        vqf_packed_dev_free(&q->u.packed);
     q->format = cfg->format;
     return VQF_VQ_IS_PACKED(q) ? vqf_packed_dev_init(&q->u.packed, dma, cfg) : vqf_split_dev_init(&q->u.split, dma, cfg);
 }

@@ -76,6 +76,9 @@ struct vqf_vdev {
     struct vqf_seg *segs;
     uint32_t seg_cap;
     uint64_t work;                   /* chains processed since creation */
+    /* added by the transport */
+    bool features_locked;            /* FEATURES_OK was accepted: DriverFeatures frozen until reset (INIT-04) */
+    bool config_irq_deferred;        /* config changed while suspended: notify on resume (3.4) */
 };
 
 /* Set up the register file. features = what the device offers (VERSION_1 is added).

@@ -107,5 +107,8 @@ void vqf_prog_canonicalize(struct vqf_program *p);
  * from_text parses; on error returns -1 and writes "line N: reason" into err. */
 size_t vqf_prog_to_text(const struct vqf_program *p, char *out, size_t cap);
 int vqf_prog_from_text(struct vqf_program *p, const char *text, char *err, size_t errcap);
+/* A buffer this large holds the text of any program (the worst case is about 19 KiB;
+ * tests/program/test_text.c checks the bound). */
+#define VQF_PROG_TEXT_MAX 32768u
 
 #endif

@@ -1,7 +1,7 @@
 /* Split virtqueue, spec 2.7: the device half and the driver half (contract in split.h).
  *
  * Both halves translate the three ring parts to host pointers once at init and then touch
- * them with the little-endian accessors of vqfuzz/dma.h. Since those writes bypass the DMA
+ * them with little-endian loads and stores (rd16/wr16...). Since those writes bypass the DMA
  * API, every ring read and write is reported to the observer with vqf_mem_note() so that
  * the oracle and the flight recorder still see it; with no observer that costs one
  * predictable branch. Neither half trusts host state of the other: each reads only guest
@@ -66,6 +66,60 @@ SPLIT_HOT void barrier(const struct vqf_dma *d, unsigned kind, const bool obs)
 
 static inline bool observed(const struct vqf_dma *d) { return __builtin_expect(d->mem->obs != NULL, 0); }
 
+/* Little-endian ring fields as single loads and stores of their own width (memcpy compiles
+ * to one move). The byte-wise accessors of dma.h are correct too, but a 16-bit load of a
+ * field written as two byte stores cannot be store-forwarded, and driver and device run
+ * back to back on one CPU here. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define LE16(v) __builtin_bswap16(v)
+#define LE32(v) __builtin_bswap32(v)
+#define LE64(v) __builtin_bswap64(v)
+#else
+#define LE16(v) (v)
+#define LE32(v) (v)
+#define LE64(v) (v)
+#endif
+static inline uint16_t rd16(const uint8_t *p)
+{
+    uint16_t v;
+    memcpy(&v, p, 2);
+    return LE16(v);
+}
+static inline uint32_t rd32(const uint8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return LE32(v);
+}
+static inline uint64_t rd64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return LE64(v);
+}
+static inline void wr16(uint8_t *p, uint16_t v)
+{
+    v = LE16(v);
+    memcpy(p, &v, 2);
+}
+static inline void wr32(uint8_t *p, uint32_t v)
+{
+    v = LE32(v);
+    memcpy(p, &v, 4);
+}
+static inline void wr64(uint8_t *p, uint64_t v)
+{
+    v = LE64(v);
+    memcpy(p, &v, 8);
+}
+
+/* A compiler-only barrier between updates of neighbouring 16-bit fields: without it the
+ * vectoriser turns them into one 32-bit load and store, and that load cannot be forwarded
+ * from the 16-bit store another call just made to one of them (a stall per round trip). */
+#define NO_STORE_MERGE() __atomic_signal_fence(__ATOMIC_SEQ_CST)
+/* For the same reason the queue mask is 32 bits wide: a compiler may widen the load of a
+ * 16-bit field that is read on every call to 32 bits, over a neighbour just stored. */
+
 /* The fields the other side polls (idx, flags, used_event, avail_event) are accessed as one
  * 16-bit unit, so that a threaded run never sees a torn value. The part alignment of 2.7
  * makes them 2-aligned in guest memory; a custom layout could still map an odd host address,
@@ -79,7 +133,7 @@ static inline uint16_t ld16(const uint8_t *p)
 #endif
         return v;
     }
-    return vqf_le16(p);
+    return rd16(p);
 }
 
 static inline void st16(uint8_t *p, uint16_t v)
@@ -91,7 +145,7 @@ static inline void st16(uint8_t *p, uint16_t v)
         __atomic_store_n((uint16_t *)(void *)p, v, __ATOMIC_RELAXED);
         return;
     }
-    vqf_put_le16(p, v);
+    wr16(p, v);
 }
 
 /* Queue size and part alignment: spec 2.7 (power of two <= 32768, D-01) and the 2.7 table
@@ -135,7 +189,7 @@ int vqf_split_dev_init(struct vqf_split_dev *q, const struct vqf_dma *dma, const
         rc = map_parts(dma->mem, cfg, &q->desc, &q->avail, &q->used);
     if (rc < 0)
         return rc;
-    q->mask = (uint16_t)(cfg->size - 1);
+    q->mask = cfg->size - 1u;
     q->event_idx = vqf_has_feature(cfg->features, VIRTIO_F_EVENT_IDX);
     q->indirect = vqf_has_feature(cfg->features, VIRTIO_F_INDIRECT_DESC);
     q->in_order = vqf_has_feature(cfg->features, VIRTIO_F_IN_ORDER);
@@ -167,10 +221,10 @@ SPLIT_COLD int dev_walk(struct vqf_split_dev *q, uint16_t head, struct vqf_chain
         const uint8_t *d = tbl + (uint64_t)idx * VIRTQ_DESC_SIZE;
         note(&q->dma, VQF_ACC_READ, tbl_gpa + (uint64_t)idx * VIRTQ_DESC_SIZE, VIRTQ_DESC_SIZE, obs);
         /* Each field is read once: a concurrent driver cannot change a value after its check. */
-        uint64_t addr = vqf_le64(d + DESC_ADDR);
-        uint32_t len = vqf_le32(d + DESC_LEN);
-        uint16_t flags = vqf_le16(d + DESC_FLAGS);
-        uint16_t next = vqf_le16(d + DESC_NEXT);
+        uint64_t addr = rd64(d + DESC_ADDR);
+        uint32_t len = rd32(d + DESC_LEN);
+        uint16_t flags = rd16(d + DESC_FLAGS);
+        uint16_t next = rd16(d + DESC_NEXT);
         if (!in_table)
             ndesc++;
 
@@ -247,12 +301,12 @@ SPLIT_COLD int dev_walk(struct vqf_split_dev *q, uint16_t head, struct vqf_chain
 SPLIT_HOT int dev_walk_one(struct vqf_split_dev *q, uint16_t head, struct vqf_chain *c, const bool obs)
 {
     const uint8_t *d = q->desc + (uint64_t)head * VIRTQ_DESC_SIZE;
-    uint16_t flags = vqf_le16(d + DESC_FLAGS);
+    uint16_t flags = rd16(d + DESC_FLAGS);
     if ((flags & (VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_INDIRECT)) || c->seg_cap == 0)
         return -1;
     note(&q->dma, VQF_ACC_READ, q->cfg.desc + (uint64_t)head * VIRTQ_DESC_SIZE, VIRTQ_DESC_SIZE, obs);
-    uint64_t addr = vqf_le64(d + DESC_ADDR);
-    uint32_t len = vqf_le32(d + DESC_LEN);
+    uint64_t addr = rd64(d + DESC_ADDR);
+    uint32_t len = rd32(d + DESC_LEN);
     if (!vqf_mem_xlate(q->dma.mem, addr, len))
         return VQF_ERR_ADDR; /* RSVD-05 */
     bool w = (flags & VIRTQ_DESC_F_WRITE) != 0;
@@ -301,7 +355,7 @@ SPLIT_HOT int dev_pop(struct vqf_split_dev *q, struct vqf_chain *c, const bool o
     }
     uint16_t pos = q->last_avail & q->mask;
     uint64_t off = VIRTQ_AVAIL_RING(pos);
-    uint16_t head = vqf_le16(q->avail + off);
+    uint16_t head = rd16(q->avail + off);
     note(&q->dma, VQF_ACC_READ, q->cfg.driver + off, 2, obs);
     if (head >= q->cfg.size)
         return dev_fail(q, VQF_ERR_HEAD_RANGE); /* D-05 */
@@ -334,8 +388,8 @@ int vqf_split_dev_pop(struct vqf_split_dev *q, struct vqf_chain *c)
 SPLIT_HOT void dev_write_used(struct vqf_split_dev *q, uint16_t used_idx, uint32_t id, uint32_t len, const bool obs)
 {
     uint64_t off = VIRTQ_USED_RING(used_idx & q->mask);
-    vqf_put_le32(q->used + off, id);
-    vqf_put_le32(q->used + off + 4, len);
+    wr32(q->used + off, id);
+    wr32(q->used + off + 4, len);
     note(&q->dma, VQF_ACC_WRITE, q->cfg.device + off, VIRTQ_USED_ELEM_SIZE, obs);
 }
 
@@ -543,7 +597,7 @@ int vqf_split_drv_init(struct vqf_split_drv *q, const struct vqf_dma *dma, const
     q->used = used;
     q->ind_host = ind_host;
     q->ind_slice = slice;
-    q->mask = (uint16_t)(size - 1);
+    q->mask = size - 1u;
     q->event_idx = vqf_has_feature(cfg->features, VIRTIO_F_EVENT_IDX);
     q->indirect = ind_host != NULL;
     q->in_order = vqf_has_feature(cfg->features, VIRTIO_F_IN_ORDER);
@@ -581,10 +635,10 @@ void vqf_split_drv_free(struct vqf_split_drv *q)
 SPLIT_HOT void drv_put_desc(struct vqf_split_drv *q, uint8_t *d, uint64_t gpa, uint64_t addr, uint32_t len,
                             uint16_t flags, uint16_t next, const bool obs)
 {
-    vqf_put_le64(d + DESC_ADDR, addr);
-    vqf_put_le32(d + DESC_LEN, len);
-    vqf_put_le16(d + DESC_FLAGS, flags);
-    vqf_put_le16(d + DESC_NEXT, next);
+    wr64(d + DESC_ADDR, addr);
+    wr32(d + DESC_LEN, len);
+    wr16(d + DESC_FLAGS, flags);
+    wr16(d + DESC_NEXT, next);
     note(&q->dma, VQF_ACC_WRITE, gpa, VIRTQ_DESC_SIZE, obs);
 }
 
@@ -665,7 +719,7 @@ SPLIT_HOT int drv_add(struct vqf_split_drv *q, const struct vqf_seg *sg, unsigne
     s->busy = 1;
     /* 2.7.13.2: the head goes into the next avail ring entry; idx is written at kick. */
     uint64_t off = VIRTQ_AVAIL_RING(q->avail_idx & q->mask);
-    vqf_put_le16(q->avail + off, head);
+    wr16(q->avail + off, head);
     note(&q->dma, VQF_ACC_WRITE, q->cfg.driver + off, 2, obs);
     q->avail_idx++;
     q->outstanding++;
@@ -699,10 +753,10 @@ SPLIT_HOT bool drv_kick_prepare(struct vqf_split_drv *q, const bool obs)
     st16(q->avail + VIRTQ_AVAIL_IDX, new_idx);
     note(&q->dma, VQF_ACC_WRITE, q->cfg.driver + VIRTQ_AVAIL_IDX, 2, obs);
     q->avail_published = new_idx;
-    q->kicked_idx = new_idx;
     event(&q->dma, VQF_EV_DRV_PUBLISH, q->cfg.index, new_idx, 0, obs);
     /* SPLIT-PUB-02 (2.7.13.4.1): the idx store before the flags / avail_event load. */
     barrier(&q->dma, VQF_BARRIER_MB, obs);
+    q->kicked_idx = new_idx; /* not merged with avail_published: see NO_STORE_MERGE */
     if (q->event_idx) {
         /* SPLIT-ANS-05/06: ignore flags; kick iff idx crossed avail_event since the last
          * decision (D-06). */
@@ -755,6 +809,7 @@ SPLIT_HOT void drv_reclaim(struct vqf_split_drv *q, uint16_t head, uint32_t len,
     q->num_free = (uint16_t)(q->num_free + s->ndesc);
     s->busy = 0;
     q->outstanding--;
+    NO_STORE_MERGE();
     q->last_used++;
     *token = s->token;
     *lenp = len;
@@ -787,8 +842,8 @@ SPLIT_HOT int drv_get_used(struct vqf_split_drv *q, uint32_t *token, uint32_t *l
         barrier(&q->dma, VQF_BARRIER_RMB, obs);
     }
     uint64_t off = VIRTQ_USED_RING(q->last_used & q->mask);
-    uint32_t id = vqf_le32(q->used + off);
-    uint32_t l = vqf_le32(q->used + off + 4);
+    uint32_t id = rd32(q->used + off);
+    uint32_t l = rd32(q->used + off + 4);
     note(&q->dma, VQF_ACC_READ, q->cfg.device + off, VIRTQ_USED_ELEM_SIZE, obs);
     if (id >= q->cfg.size)
         return drv_fail(q, VQF_ERR_USED_ID); /* D-03 */

@@ -35,7 +35,7 @@ struct vqf_split_dev {
     bool broken;
     bool ready;
     /* private to split.c */
-    uint16_t mask;            /* size - 1 (size is a power of two) */
+    uint32_t mask;            /* size - 1 (size is a power of two); 32 bits: see split.c */
     uint16_t avail_shadow;    /* avail idx last read and validated */
     uint16_t inflight;        /* chains popped and not yet pushed */
     bool batch_last_full;     /* IN_ORDER: the batch's last buffer was written completely */
@@ -68,7 +68,7 @@ struct vqf_split_drv {
     struct vqf_split_drv_slot *slots; /* per head: token, chain length, writable capacity */
     uint16_t *next_free;              /* free-list links by descriptor index */
     /* private to split.c */
-    uint16_t mask;            /* size - 1 */
+    uint32_t mask;            /* size - 1; 32 bits: see split.c */
     uint16_t used_shadow;     /* used idx last read and validated */
     uint8_t *ind_host;        /* host view of cfg.ind_pool, NULL when indirect is unusable */
     uint32_t ind_slice;       /* bytes of ind_pool per head, a multiple of 16 */

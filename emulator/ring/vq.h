@@ -4,6 +4,8 @@
 #ifndef VQF_VQ_H
 #define VQF_VQ_H
 
+#include <string.h>
+
 #include "emulator/ring/packed.h"
 #include "emulator/ring/split.h"
 
@@ -30,8 +32,12 @@ struct vqf_vq_drv {
  * the same format; switching formats frees the packed half's arrays first. */
 static inline int vqf_vq_dev_init(struct vqf_vq_dev *q, const struct vqf_dma *dma, const struct vqf_ring_cfg *cfg)
 {
-    if (q->format != cfg->format && VQF_VQ_IS_PACKED(q))
-        vqf_packed_dev_free(&q->u.packed);
+    if (q->format != cfg->format) {
+        if (VQF_VQ_IS_PACKED(q))
+            vqf_packed_dev_free(&q->u.packed);
+        /* the other format's fields share the union: start from zero */
+        memset(&q->u, 0, sizeof(q->u));
+    }
     q->format = cfg->format;
     return VQF_VQ_IS_PACKED(q) ? vqf_packed_dev_init(&q->u.packed, dma, cfg) : vqf_split_dev_init(&q->u.split, dma, cfg);
 }
@@ -86,6 +92,7 @@ static inline int vqf_vq_drv_init(struct vqf_vq_drv *q, const struct vqf_dma *dm
             vqf_packed_drv_free(&q->u.packed);
         else
             vqf_split_drv_free(&q->u.split);
+        memset(&q->u, 0, sizeof(q->u));
         q->format = cfg->format;
     }
     return VQF_VQ_IS_PACKED(q) ? vqf_packed_drv_init(&q->u.packed, dma, cfg) : vqf_split_drv_init(&q->u.split, dma, cfg);

@@ -379,8 +379,59 @@ static void test_size_max(void)
     fx_fini(&f);
 }
 
+/* The driver half as the oracle sees it: SPLIT-PUB-01 (2.7.13.3.1) descriptor and ring
+ * entry, write barrier, then avail idx; SPLIT-PUB-02 (2.7.13.4.1) full barrier before the
+ * used->flags read; add / publish / reclaim / error events; the driver's side on each. */
+static void test_driver_logging(void)
+{
+    static struct rec r;
+    struct vqf_observer obs = {rec_access, rec_event, rec_barrier, &r};
+    struct fx f;
+    uint32_t tok, len;
+    fx_init(&f, 8, 0);
+    memset(&r, 0, sizeof(r));
+    f.mem.obs = &obs;
+    CHECK_EQ(fx_add(&f, 1, 1, 42, 0), 0);
+    CHECK(vqf_split_drv_kick_prepare(&f.drv));
+    int i_d0 = rec_find(&r, 0, VQF_ACC_WRITE, f.cfg.desc);
+    int i_d1 = rec_find(&r, 0, VQF_ACC_WRITE, f.cfg.desc + 16);
+    int i_ring = rec_find(&r, 0, VQF_ACC_WRITE, f.cfg.driver + VIRTQ_AVAIL_RING(0));
+    int i_add = rec_find(&r, 2, VQF_EV_DRV_ADD, 0);
+    int i_wmb = rec_find(&r, 1, VQF_BARRIER_WMB, 0);
+    int i_idx = rec_find(&r, 0, VQF_ACC_WRITE, f.cfg.driver + VIRTQ_AVAIL_IDX);
+    int i_pub = rec_find(&r, 2, VQF_EV_DRV_PUBLISH, 0);
+    int i_mb = rec_find(&r, 1, VQF_BARRIER_MB, 0);
+    int i_flags = rec_find(&r, 0, VQF_ACC_READ, f.cfg.device + VIRTQ_USED_FLAGS);
+    CHECK(i_d0 >= 0 && i_d0 < i_d1 && i_d1 < i_ring && i_ring < i_wmb && i_wmb < i_idx && i_idx < i_mb &&
+          i_mb < i_flags);
+    CHECK(i_add >= 0 && r.e[i_add].a == 3 && r.e[i_add].b == 0 && r.e[i_add].c == 2);
+    CHECK(i_pub >= 0 && r.e[i_pub].b == 1);
+    CHECK(r.e[i_idx].side == VQF_SIDE_DRIVER && r.e[i_wmb].side == VQF_SIDE_DRIVER);
+
+    CHECK_EQ(vqf_split_dev_pop(&f.dev, &f.chain), 1);
+    CHECK_EQ(vqf_split_dev_push(&f.dev, &f.chain, 5), 0);
+    vqf_split_dev_publish(&f.dev);
+    memset(&r, 0, sizeof(r));
+    CHECK_EQ(vqf_split_drv_get_used(&f.drv, &tok, &len), 1);
+    int i_uidx = rec_find(&r, 0, VQF_ACC_READ, f.cfg.device + VIRTQ_USED_IDX);
+    int i_rmb = rec_find(&r, 1, VQF_BARRIER_RMB, 0);
+    int i_elem = rec_find(&r, 0, VQF_ACC_READ, f.cfg.device + VIRTQ_USED_RING(0));
+    int i_rec = rec_find(&r, 2, VQF_EV_DRV_RECLAIM, 0);
+    CHECK(i_uidx >= 0 && i_uidx < i_rmb && i_rmb < i_elem && i_elem < i_rec); /* 2.7.14 */
+    CHECK(i_rec >= 0 && r.e[i_rec].b == 0 && r.e[i_rec].c == 5);
+
+    memset(&r, 0, sizeof(r));
+    fx_set_used_idx(&f, 5); /* lie: nothing outstanding */
+    CHECK_EQ(vqf_split_drv_get_used(&f.drv, &tok, &len), -VQF_ERR_USED_IDX);
+    int i_err = rec_find(&r, 2, VQF_EV_DRV_ERROR, 0);
+    CHECK(i_err >= 0 && r.e[i_err].b == VQF_ERR_USED_IDX && r.e[i_err].side == VQF_SIDE_DRIVER);
+    f.mem.obs = NULL;
+    fx_fini(&f);
+}
+
 int main(void)
 {
+    test_driver_logging();
     test_used_idx();
     test_used_id();
     test_used_len();

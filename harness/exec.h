@@ -60,4 +60,22 @@ void vqf_exec_report(const struct vqf_exec *x, const struct vqf_result *res, FIL
  * engine saves the input (after printing the report to stderr). */
 int vqf_fuzz_one(const char *target_name, const uint8_t *data, size_t len);
 
+/* Which op kinds the target runs (bit = enum vqf_op_kind), a subset of its roles: ops of the
+ * roles that the target does not use are skipped. */
+uint64_t vqf_target_op_mask(const struct vqf_target *t);
+/* Ring events of the last run, by kind (enum vqf_event) and side (enum vqf_side, or
+ * VQF_EXEC_ANY_SIDE): what the run reached (reach tests, coverage of the seeds). */
+#define VQF_EXEC_ANY_SIDE 3u
+uint32_t vqf_exec_event_count(const struct vqf_exec *x, unsigned side, unsigned ev);
+/* The result of the last vqf_fuzz_one() in this process (NULL before the first): the replay
+ * driver prints its verdict. */
+const struct vqf_result *vqf_fuzz_last_result(void);
+
+/* Added: vqf_fuzz_one() for a given descriptor instead of a name of the built-in table (user
+ * devices and drivers plugged in with cmake/VqfuzzAdapters.cmake). Same behaviour: one
+ * executor per process, FAIL / WEDGED print the report and abort(). */
+int vqf_fuzz_target(const struct vqf_target *t, const uint8_t *data, size_t len);
+/* The result of the last vqf_fuzz_target() in this process (NULL before the first). */
+const struct vqf_result *vqf_fuzz_target_last_result(void);
+
 #endif

@@ -59,4 +59,10 @@ const struct vqf_finding *vqf_oracle_finding(const struct vqf_oracle *o, unsigne
 /* Turn checks on/off per clause (all implemented ones on by default). */
 void vqf_oracle_enable(struct vqf_oracle *o, enum vqf_clause_id id, bool on);
 
+/* Added: the oracle's flight recorder (struct vqf_trace, emulator/oracle/trace.h). The
+ * oracle's observer records every access, event and barrier into it, and every
+ * vqf_oracle_mmio() call, so one observer installed on guest memory feeds both. */
+struct vqf_trace;
+struct vqf_trace *vqf_oracle_trace(struct vqf_oracle *o);
+
 #endif

@@ -7,11 +7,18 @@
  * 2 * size, which works for any queue size, not only powers of two.
  *
  * Every read or write of a ring part goes through the host pointer translated at init and is
- * logged with vqf_mem_note so that the oracle sees it. */
+ * logged with vqf_mem_note so that the oracle sees it. Hot paths are compiled with and
+ * without observer hooks (ring_hot.h), and the one-descriptor chain has a fast path in
+ * every step; longer lists and indirect tables take the general walk. */
 #include "emulator/ring/packed.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#include "emulator/ring/ring_hot.h"
+
+RING_LIVE_LAYOUT_OK(struct vqf_packed_dev);
+RING_LIVE_LAYOUT_OK(struct vqf_packed_drv);
 
 #define PDESC_SIZE 16u                 /* sizeof(struct pvirtq_desc), 2.8.13 */
 #define PDESC_BODY 14u                 /* addr + len + id: everything before flags */
@@ -35,53 +42,16 @@ struct vqf_packed_drv_slot {
 /* ---------------------------------------------------------------------------------------- */
 /* Shared helpers                                                                            */
 
-/* Flags words are polled by the other side (2.8.2): access them as one 16-bit unit so a
- * threaded run never sees a torn value. Rings are 16-aligned (PACK-LAY-01, checked at init)
- * but a custom memory layout may still give an odd host address, hence the fallback. */
-static inline uint16_t flags_load(const uint8_t *p)
-{
-    if (((uintptr_t)p & 1u) == 0) {
-        uint16_t v = __atomic_load_n((const uint16_t *)(const void *)p, __ATOMIC_RELAXED);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-        v = __builtin_bswap16(v);
-#endif
-        return v;
-    }
-    return vqf_le16(p);
-}
-
-static inline void flags_store(uint8_t *p, uint16_t v)
-{
-    if (((uintptr_t)p & 1u) == 0) {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-        v = __builtin_bswap16(v);
-#endif
-        __atomic_store_n((uint16_t *)(void *)p, v, __ATOMIC_RELAXED);
-        return;
-    }
-    vqf_put_le16(p, v);
-}
-
-static inline void note(const struct vqf_dma *d, unsigned kind, uint64_t gpa, uint64_t len)
-{
-    vqf_mem_note(d->mem, d->side, kind, gpa, len);
-}
-
-static inline void event(const struct vqf_dma *d, unsigned ev, uint32_t a, uint32_t b, uint32_t c)
-{
-    vqf_mem_event(d->mem, d->side, ev, a, b, c);
-}
-
 /* Available for wrap counter w (2.8.1): AVAIL matches w and USED does not. */
 static inline bool desc_is_avail(uint16_t flags, bool w)
 {
-    return !!(flags & VIRTQ_DESC_F_AVAIL) == w && !!(flags & VIRTQ_DESC_F_USED) != w;
+    return (flags & (VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED)) == (w ? VIRTQ_DESC_F_AVAIL : VIRTQ_DESC_F_USED);
 }
 
 /* Used for wrap counter w (2.8.1): AVAIL and USED both match w. */
 static inline bool desc_is_used(uint16_t flags, bool w)
 {
-    return !!(flags & VIRTQ_DESC_F_AVAIL) == w && !!(flags & VIRTQ_DESC_F_USED) == w;
+    return (flags & (VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED)) == (w ? VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED : 0);
 }
 
 /* The AVAIL/USED pair a driver writes to make a descriptor available in lap w (2.8.1). */
@@ -90,7 +60,8 @@ static inline uint16_t avail_bits(bool w) { return w ? VIRTQ_DESC_F_AVAIL : VIRT
 /* The AVAIL/USED pair a device writes to mark a descriptor used in lap w (2.8.1). */
 static inline uint16_t used_bits(bool w) { return w ? (VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED) : 0; }
 
-/* Advance (slot, wrap) by n slots; the wrap counter toggles past the last slot (2.8.1). */
+/* Advance (slot, wrap) by n slots; the wrap counter toggles past the last slot (2.8.1).
+ * Tracked by compare, not modulo: queue sizes need not be powers of two. */
 static inline void advance(uint16_t *slot, bool *wrap, uint32_t n, uint16_t size)
 {
     uint32_t s = (uint32_t)*slot + n;
@@ -99,6 +70,13 @@ static inline void advance(uint16_t *slot, bool *wrap, uint32_t n, uint16_t size
         *wrap = !*wrap;
     }
     *slot = (uint16_t)s;
+}
+
+/* (to - from) modulo laps for two lap positions in [0, laps): one compare, no division. */
+static inline uint32_t lap_dist(uint32_t to, uint32_t from, uint32_t laps)
+{
+    uint32_t d = to + laps - from; /* in (0, 2 * laps) */
+    return d >= laps ? d - laps : d;
 }
 
 static inline uint32_t lap_pos(uint16_t slot, bool wrap, uint16_t size)
@@ -121,7 +99,7 @@ static bool event_crossed(uint16_t event_desc, uint16_t old_slot, bool old_wrap,
         return true;
     uint32_t from = lap_pos(old_slot, old_wrap, size);
     uint32_t e = lap_pos(off, ewrap, size);
-    return (e + laps - from) % laps < moved;
+    return lap_dist(e, from, laps) < moved;
 }
 
 /* Shared check of a ring configuration: queue size 1..2^15 (2.8, D-01) and the part
@@ -160,16 +138,17 @@ static inline uint64_t dslot_gpa(const struct vqf_packed_dev *q, uint16_t slot)
     return q->cfg.desc + (uint64_t)slot * PDESC_SIZE;
 }
 
-static uint16_t dev_read_flags(const struct vqf_packed_dev *q, uint16_t slot)
+RING_HOT uint16_t dev_read_flags(const struct vqf_packed_dev *q, uint16_t slot, const bool obs)
 {
-    note(&q->dma, VQF_ACC_READ, dslot_gpa(q, slot) + VIRTQ_PDESC_FLAGS, 2);
-    return flags_load(dslot(q, slot) + VIRTQ_PDESC_FLAGS);
+    note(&q->dma, VQF_ACC_READ, dslot_gpa(q, slot) + VIRTQ_PDESC_FLAGS, 2, obs);
+    return ld16(dslot(q, slot) + VIRTQ_PDESC_FLAGS);
 }
 
-static int dev_fail(struct vqf_packed_dev *q, int err)
+/* Out of line: errors are rare and the hot callers keep a small frame. */
+RING_COLD int dev_fail(struct vqf_packed_dev *q, int err)
 {
     q->broken = true;
-    event(&q->dma, VQF_EV_DEV_ERROR, q->cfg.index, (uint32_t)err, 0);
+    event(&q->dma, VQF_EV_DEV_ERROR, q->cfg.index, (uint32_t)err, 0, true);
     return -err;
 }
 
@@ -216,8 +195,9 @@ int vqf_packed_dev_init(struct vqf_packed_dev *q, const struct vqf_dma *dma, con
     q->batch_last_len = 0;
     q->batch_wrap = true;
     q->batch_full = false;
-    q->inflight = q->unsignalled = 0;
+    q->inflight = q->unsignalled = q->pend_slots = 0;
     q->kick_desc = false; /* the zeroed area reads as ENABLE */
+    q->buf_region = 0;
     q->event_idx = vqf_has_feature(cfg->features, VIRTIO_F_EVENT_IDX);
     q->indirect = vqf_has_feature(cfg->features, VIRTIO_F_INDIRECT_DESC);
     q->in_order = vqf_has_feature(cfg->features, VIRTIO_F_IN_ORDER);
@@ -247,7 +227,7 @@ struct walk {
 };
 
 /* One element of the chain, validated (2.8.17 / 2.8.18, D-05). */
-static int dev_add_seg(const struct vqf_packed_dev *q, struct walk *w, uint64_t addr, uint32_t len, bool write)
+static int dev_add_seg(struct vqf_packed_dev *q, struct walk *w, uint64_t addr, uint32_t len, bool write)
 {
     /* Never more elements than the queue size, table entries included (PACK-SG-02,
      * PACK-IND-03). */
@@ -255,7 +235,7 @@ static int dev_add_seg(const struct vqf_packed_dev *q, struct walk *w, uint64_t 
         return VQF_ERR_CHAIN_LOOP;
     if (!write && w->nseg - 1 > w->nout)
         return VQF_ERR_WRITE_ORDER; /* PACK-SG-03: writable elements come last */
-    if (!vqf_mem_xlate(q->dma.mem, addr, len))
+    if (!buf_mapped(q->dma.mem, &q->buf_region, addr, len))
         return VQF_ERR_ADDR; /* RSVD-05: buffers are guest-RAM addresses */
     if (write) {
         w->in += len;
@@ -275,7 +255,7 @@ static int dev_add_seg(const struct vqf_packed_dev *q, struct walk *w, uint64_t 
 /* Walk an indirect table (2.8.7, 2.8.19). Only WRITE is meaningful in its entries: the other
  * flags and the Buffer ID are reserved and ignored (2.8.7, D-11) - except INDIRECT, which
  * would ask for a second level that no device can follow safely (rejected as nested). */
-static int dev_walk_indirect(const struct vqf_packed_dev *q, struct walk *w, uint64_t addr, uint32_t len)
+static int dev_walk_indirect(struct vqf_packed_dev *q, struct walk *w, uint64_t addr, uint32_t len)
 {
     if (len == 0 || len % PDESC_SIZE)
         return VQF_ERR_IND_LEN; /* D-05 */
@@ -286,11 +266,11 @@ static int dev_walk_indirect(const struct vqf_packed_dev *q, struct walk *w, uin
     if (!t)
         return VQF_ERR_ADDR;
     for (uint32_t i = 0; i < n; i++, t += PDESC_SIZE) {
-        note(&q->dma, VQF_ACC_READ, addr + (uint64_t)i * PDESC_SIZE, PDESC_SIZE);
-        uint16_t f = vqf_le16(t + VIRTQ_PDESC_FLAGS);
+        note(&q->dma, VQF_ACC_READ, addr + (uint64_t)i * PDESC_SIZE, PDESC_SIZE, true);
+        uint16_t f = rd16(t + VIRTQ_PDESC_FLAGS);
         if (f & VIRTQ_DESC_F_INDIRECT)
             return VQF_ERR_IND_NESTED;
-        int err = dev_add_seg(q, w, vqf_le64(t + VIRTQ_PDESC_ADDR), vqf_le32(t + VIRTQ_PDESC_LEN),
+        int err = dev_add_seg(q, w, rd64(t + VIRTQ_PDESC_ADDR), rd32(t + VIRTQ_PDESC_LEN),
                               (f & VIRTQ_DESC_F_WRITE) != 0);
         if (err)
             return err;
@@ -302,27 +282,63 @@ static int dev_walk_indirect(const struct vqf_packed_dev *q, struct walk *w, uin
  * available the slot we read next (2.8.10). The full barrier orders this store before our
  * next flags load; with the driver's barrier before its event read (PACK-PUB-02) one of the
  * two sides always sees the other, so no kick is lost. */
-static void dev_write_kick_event(struct vqf_packed_dev *q)
+RING_HOT void dev_write_kick_event(struct vqf_packed_dev *q, const bool obs)
 {
     uint16_t ev = (uint16_t)(q->next_avail | ((unsigned)q->avail_wrap << 15));
-    flags_store(q->dev_event + VIRTQ_PEVENT_DESC, ev);
-    note(&q->dma, VQF_ACC_WRITE, q->cfg.device + VIRTQ_PEVENT_DESC, 2);
-    vqf_mb(&q->dma);
+    st16(q->dev_event + VIRTQ_PEVENT_DESC, ev);
+    note(&q->dma, VQF_ACC_WRITE, q->cfg.device + VIRTQ_PEVENT_DESC, 2, obs);
+    barrier(&q->dma, VQF_BARRIER_MB, obs);
 }
 
-int vqf_packed_dev_pop(struct vqf_packed_dev *q, struct vqf_chain *c)
+/* The common chain: one plain descriptor at slot, whose flags (already read, after the rmb)
+ * make it available. The same checks, in the same order, as the general walk below makes
+ * for that shape. */
+RING_HOT int dev_pop_one(struct vqf_packed_dev *q, struct vqf_chain *c, uint16_t slot, bool wrap, uint16_t flags,
+                         const bool obs)
 {
-    if (!q->ready || q->broken)
-        return -VQF_ERR_NOT_READY;
     const uint16_t size = q->cfg.size;
-    uint16_t slot = q->next_avail;
-    bool wrap = q->avail_wrap;
-    uint16_t flags = dev_read_flags(q, slot);
-    if (!desc_is_avail(flags, wrap))
-        return 0;
-    /* Read addr/len/id only after seeing the flags (2.8.21.1, PACK-DSC-03). */
-    vqf_rmb(&q->dma);
+    const uint8_t *d = dslot(q, slot);
+    note(&q->dma, VQF_ACC_READ, dslot_gpa(q, slot), PDESC_BODY, obs);
+    uint64_t addr = rd64(d + VIRTQ_PDESC_ADDR);
+    uint32_t len = rd32(d + VIRTQ_PDESC_LEN);
+    uint16_t id = rd16(d + VIRTQ_PDESC_ID);
+    if (!buf_mapped(q->dma.mem, &q->buf_region, addr, len))
+        return dev_fail(q, VQF_ERR_ADDR); /* RSVD-05 */
+    if (q->inflight >= size)
+        return dev_fail(q, VQF_ERR_AVAIL_JUMP); /* D-02, see the walk */
+    if (id >= size || q->id_busy[id])
+        return dev_fail(q, VQF_ERR_PACKED_ID); /* D-10 */
+    q->id_busy[id] = 1;
+    q->inflight++;
+    const uint16_t first = slot;
+    if (++slot == size) {
+        slot = 0;
+        wrap = !wrap; /* 2.8.1 */
+    }
+    q->next_avail = slot;
+    q->avail_wrap = wrap;
+    bool w = (flags & VIRTQ_DESC_F_WRITE) != 0;
+    c->seg[0].addr = addr;
+    c->seg[0].len = len;
+    c->seg[0].write = w;
+    c->id = id;
+    c->ndesc = 1;
+    c->slot = first;
+    c->nseg = 1;
+    c->nout = !w;
+    c->nin = w;
+    c->out_len = w ? 0 : len;
+    c->in_len = w ? len : 0;
+    if (q->kick_desc)
+        dev_write_kick_event(q, obs);
+    event(&q->dma, VQF_EV_DEV_POP, q->cfg.index, id, 1, obs);
+    return 1;
+}
 
+/* Any other list: NEXT lists, indirect tables, a caller without segment room. */
+RING_COLD int dev_pop_walk(struct vqf_packed_dev *q, struct vqf_chain *c, uint16_t slot, bool wrap, uint16_t flags)
+{
+    const uint16_t size = q->cfg.size;
     struct walk w = {c, c->seg_cap, 0, 0, 0, 0};
     if (q->cfg.max_segs && q->cfg.max_segs < w.cap)
         w.cap = q->cfg.max_segs;
@@ -334,15 +350,15 @@ int vqf_packed_dev_pop(struct vqf_packed_dev *q, struct vqf_chain *c)
             /* Every element of a list is made available before its head (PACK-SG-06): a
              * NEXT that leads to a slot not available for our wrap counter points outside
              * what the driver published. */
-            flags = dev_read_flags(q, slot);
+            flags = dev_read_flags(q, slot, true);
             if (!desc_is_avail(flags, wrap))
                 return dev_fail(q, VQF_ERR_NEXT_RANGE);
         }
         const uint8_t *d = dslot(q, slot);
-        note(&q->dma, VQF_ACC_READ, dslot_gpa(q, slot), PDESC_BODY);
-        uint64_t addr = vqf_le64(d + VIRTQ_PDESC_ADDR);
-        uint32_t len = vqf_le32(d + VIRTQ_PDESC_LEN);
-        id = vqf_le16(d + VIRTQ_PDESC_ID); /* the last one counts (2.8.6, D-10) */
+        note(&q->dma, VQF_ACC_READ, dslot_gpa(q, slot), PDESC_BODY, true);
+        uint64_t addr = rd64(d + VIRTQ_PDESC_ADDR);
+        uint32_t len = rd32(d + VIRTQ_PDESC_LEN);
+        id = rd16(d + VIRTQ_PDESC_ID); /* the last one counts (2.8.6, D-10) */
         ndesc++;
         if (flags & VIRTQ_DESC_F_INDIRECT) {
             if (!q->indirect)
@@ -389,125 +405,286 @@ int vqf_packed_dev_pop(struct vqf_packed_dev *q, struct vqf_chain *c)
     /* Keep a per-descriptor kick request pointing at the next slot, as split.c keeps
      * avail_event at last_avail. */
     if (q->kick_desc)
-        dev_write_kick_event(q);
-    event(&q->dma, VQF_EV_DEV_POP, q->cfg.index, id, ndesc);
+        dev_write_kick_event(q, true);
+    event(&q->dma, VQF_EV_DEV_POP, q->cfg.index, id, ndesc, true);
+    return 1;
+}
+
+RING_HOT int dev_pop(struct vqf_packed_dev *q, struct vqf_chain *c, const bool obs)
+{
+    uint16_t slot = q->next_avail;
+    bool wrap = q->avail_wrap;
+    uint16_t flags = dev_read_flags(q, slot, obs);
+    if (!desc_is_avail(flags, wrap))
+        return 0;
+    /* Read addr/len/id only after seeing the flags (2.8.21.1, PACK-DSC-03). */
+    barrier(&q->dma, VQF_BARRIER_RMB, obs);
+    /* seg_cap 0 leaves no room even for one segment: the walk reports CHAIN_CAP. */
+    if (__builtin_expect(!(flags & (VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_INDIRECT)) && c->seg_cap != 0, 1))
+        return dev_pop_one(q, c, slot, wrap, flags, obs);
+    return dev_pop_walk(q, c, slot, wrap, flags);
+}
+
+RING_COLD int dev_pop_observed(struct vqf_packed_dev *q, struct vqf_chain *c)
+{
+    return dev_pop(q, c, true);
+}
+
+RING_COLD int dev_pop_plain(struct vqf_packed_dev *q, struct vqf_chain *c)
+{
+    return dev_pop(q, c, false);
+}
+
+/* The public entry points below hold a fast path: no observer, the common shape (one plain
+ * descriptor, a buffer in the region of the previous one, no IN_ORDER). It makes the same
+ * checks in the same order as the general body, with the same results, and keeps a small
+ * frame because its only calls are tail calls: errors go to *_fail, any other shape to the
+ * general body (compiled without hooks) before any state has changed that the general body
+ * would not redo the same way. */
+int vqf_packed_dev_pop(struct vqf_packed_dev *q, struct vqf_chain *c)
+{
+    if (!RING_LIVE(q))
+        return -VQF_ERR_NOT_READY;
+    if (observed(&q->dma))
+        return dev_pop_observed(q, c);
+    uint16_t slot = q->next_avail;
+    bool wrap = q->avail_wrap;
+    const uint8_t *d = dslot(q, slot);
+    uint16_t flags = ld16(d + VIRTQ_PDESC_FLAGS);
+    if (!desc_is_avail(flags, wrap))
+        return 0;
+    barrier(&q->dma, VQF_BARRIER_RMB, false); /* PACK-DSC-03 */
+    uint64_t addr = rd64(d + VIRTQ_PDESC_ADDR);
+    uint32_t len = rd32(d + VIRTQ_PDESC_LEN);
+    uint16_t id = rd16(d + VIRTQ_PDESC_ID);
+    const struct vqf_mem *m = q->dma.mem;
+    unsigned r = q->buf_region;
+    if ((flags & (VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_INDIRECT)) || c->seg_cap == 0 || r >= m->nregions ||
+        !buf_in_region(&m->r[r], addr, len))
+        return dev_pop_plain(q, c);
+    const uint16_t size = q->cfg.size;
+    if (q->inflight >= size)
+        return dev_fail(q, VQF_ERR_AVAIL_JUMP); /* D-02 */
+    if (id >= size || q->id_busy[id])
+        return dev_fail(q, VQF_ERR_PACKED_ID); /* D-10 */
+    q->id_busy[id] = 1;
+    q->inflight++;
+    chain_one(c, id, slot, addr, len, (flags & VIRTQ_DESC_F_WRITE) != 0);
+    if (++slot == size) {
+        slot = 0;
+        wrap = !wrap; /* 2.8.1 */
+    }
+    q->next_avail = slot;
+    q->avail_wrap = wrap;
+    if (q->kick_desc)
+        dev_write_kick_event(q, false);
     return 1;
 }
 
 /* Write addr-less body of a used descriptor (2.8.4: addr unused, len = bytes written, id). */
-static void dev_write_used_body(struct vqf_packed_dev *q, uint16_t slot, uint16_t id, uint32_t len)
+RING_HOT void dev_write_used_body(struct vqf_packed_dev *q, uint16_t slot, uint16_t id, uint32_t len, const bool obs)
 {
     uint8_t *d = dslot(q, slot);
-    vqf_put_le32(d + VIRTQ_PDESC_LEN, len);
-    vqf_put_le16(d + VIRTQ_PDESC_ID, id);
-    note(&q->dma, VQF_ACC_WRITE, dslot_gpa(q, slot) + VIRTQ_PDESC_LEN, 6);
+    wr32(d + VIRTQ_PDESC_LEN, len);
+    wr16(d + VIRTQ_PDESC_ID, id);
+    note(&q->dma, VQF_ACC_WRITE, dslot_gpa(q, slot) + VIRTQ_PDESC_LEN, 6, obs);
+}
+
+/* A pending used descriptor: its slot, and the flags word that will publish it. */
+static inline uint32_t pend_entry(uint16_t slot, bool wrap, uint32_t len)
+{
+    uint16_t f = (uint16_t)(used_bits(wrap) | (len ? VIRTQ_DESC_F_WRITE : 0)); /* 2.8.4: WRITE iff len */
+    return slot | ((uint32_t)f << 16);
+}
+
+RING_HOT void dev_store_used_flags(struct vqf_packed_dev *q, uint32_t p, const bool obs)
+{
+    uint16_t slot = (uint16_t)(p & 0xffffu);
+    st16(dslot(q, slot) + VIRTQ_PDESC_FLAGS, (uint16_t)(p >> 16));
+    note(&q->dma, VQF_ACC_WRITE, dslot_gpa(q, slot) + VIRTQ_PDESC_FLAGS, 2, obs);
 }
 
 /* Make every written used descriptor visible: barrier, then the flags. When several go out
  * together, the first one's flags are written last (2.8.9, D-13): the driver polls only the
  * first (2.8.2), so it never sees a partial set. */
-static void dev_flush(struct vqf_packed_dev *q)
+RING_HOT void dev_flush(struct vqf_packed_dev *q, const bool obs)
 {
-    if (!q->pending)
+    unsigned n = q->pending;
+    if (!n)
         return;
-    vqf_wmb(&q->dma);
-    for (unsigned i = q->pending; i-- > 0;) {
-        if (i == 0 && q->pending > 1)
-            vqf_wmb(&q->dma);
-        uint32_t p = q->pend[i];
-        uint16_t slot = (uint16_t)(p & 0x7fffu);
-        uint16_t f = used_bits((p >> 15) & 1u) | ((p >> 16) & 1u ? VIRTQ_DESC_F_WRITE : 0);
-        flags_store(dslot(q, slot) + VIRTQ_PDESC_FLAGS, f);
-        note(&q->dma, VQF_ACC_WRITE, dslot_gpa(q, slot) + VIRTQ_PDESC_FLAGS, 2);
+    barrier(&q->dma, VQF_BARRIER_WMB, obs);
+    if (n > 1) {
+        for (unsigned i = n; --i > 0;)
+            dev_store_used_flags(q, q->pend[i], obs);
+        barrier(&q->dma, VQF_BARRIER_WMB, obs);
     }
-    uint32_t from = lap_pos(q->published_used, q->published_wrap, q->cfg.size);
-    uint32_t to = lap_pos(q->written_used, q->written_wrap, q->cfg.size);
-    q->unsignalled += (to + 2u * q->cfg.size - from) % (2u * q->cfg.size);
+    dev_store_used_flags(q, q->pend[0], obs);
+    const uint16_t size = q->cfg.size;
+    q->unsignalled += lap_dist(lap_pos(q->written_used, q->written_wrap, size),
+                               lap_pos(q->published_used, q->published_wrap, size), 2u * size);
     q->published_used = q->written_used;
     q->published_wrap = q->written_wrap;
     q->pending = 0;
+    q->pend_slots = 0;
     event(&q->dma, VQF_EV_DEV_PUBLISH, q->cfg.index,
-          (uint32_t)q->published_used | ((uint32_t)q->published_wrap << 15), 0);
+          (uint32_t)q->published_used | ((uint32_t)q->published_wrap << 15), 0, obs);
 }
 
 /* Record one used descriptor at (slot, wrap) covering ndesc slots; flags come at flush. */
-static void dev_add_used(struct vqf_packed_dev *q, uint16_t slot, bool wrap, uint16_t ndesc, uint16_t id, uint32_t len)
+RING_HOT void dev_add_used(struct vqf_packed_dev *q, uint16_t slot, bool wrap, uint16_t ndesc, uint16_t id,
+                           uint32_t len, const bool obs)
 {
     /* pend[] holds at most `size` entries; a peer that makes us complete more than that
      * without a publish in between only costs an early publish. */
-    if (q->pending == q->cfg.size)
-        dev_flush(q);
-    dev_write_used_body(q, slot, id, len);
-    q->pend[q->pending++] = slot | ((uint32_t)wrap << 15) | ((len ? 1u : 0u) << 16);
+    if (__builtin_expect(q->pending == q->cfg.size, 0))
+        dev_flush(q, obs);
+    dev_write_used_body(q, slot, id, len, obs);
+    q->pend[q->pending++] = pend_entry(slot, wrap, len);
+    q->pend_slots += ndesc;
+    advance(&slot, &wrap, ndesc, q->cfg.size);
     q->written_used = slot;
     q->written_wrap = wrap;
-    advance(&q->written_used, &q->written_wrap, ndesc, q->cfg.size);
 }
 
 /* IN_ORDER: one used descriptor for the whole batch, with the id of its last buffer, at the
  * slot of its first (2.8.8, D-07). */
-static void dev_close_batch(struct vqf_packed_dev *q)
+RING_HOT void dev_close_batch(struct vqf_packed_dev *q, const bool obs)
 {
     if (!q->batch_count)
         return;
-    dev_add_used(q, q->batch_slot, q->batch_wrap, q->batch_ndesc, q->batch_last_id, q->batch_last_len);
+    dev_add_used(q, q->batch_slot, q->batch_wrap, q->batch_ndesc, q->batch_last_id, q->batch_last_len, obs);
     q->batch_count = 0;
     q->batch_ndesc = 0;
 }
 
-int vqf_packed_dev_push(struct vqf_packed_dev *q, const struct vqf_chain *c, uint32_t written)
+RING_HOT int dev_push(struct vqf_packed_dev *q, const struct vqf_chain *c, uint32_t written, const bool obs)
 {
-    if (!q->ready || q->broken)
-        return -VQF_ERR_NOT_READY;
     const uint16_t size = q->cfg.size;
+    const uint16_t id = c->id, ndesc = c->ndesc;
     /* The caller's own mistakes: they do not break the queue. */
-    if (c->id >= size || !q->id_busy[c->id] || c->ndesc == 0 || c->ndesc > q->inflight || written > c->in_len)
+    if (id >= size || !q->id_busy[id] || ndesc == 0 || ndesc > q->inflight || written > c->in_len)
         return -VQF_ERR_INVAL;
     if (q->in_order && c->slot != q->next_used)
         return -VQF_ERR_INVAL; /* IN_ORDER devices use buffers in ring order (RSVD-18) */
-    q->id_busy[c->id] = 0;
-    q->inflight -= c->ndesc;
+    q->id_busy[id] = 0;
+    q->inflight -= ndesc;
     if (q->in_order) {
         /* Skipped buffers count as fully written (2.8.8): a buffer written partially must
          * end its batch so the driver learns its exact length. */
-        if (q->batch_count && (!q->batch_full || (uint32_t)q->batch_ndesc + c->ndesc > size))
-            dev_close_batch(q);
+        if (q->batch_count && (!q->batch_full || (uint32_t)q->batch_ndesc + ndesc > size))
+            dev_close_batch(q, obs);
         if (!q->batch_count) {
             q->batch_slot = q->next_used;
             q->batch_wrap = q->used_wrap;
         }
         q->batch_count++;
-        q->batch_ndesc = (uint16_t)(q->batch_ndesc + c->ndesc);
-        q->batch_last_id = c->id;
+        q->batch_ndesc = (uint16_t)(q->batch_ndesc + ndesc);
+        q->batch_last_id = id;
         q->batch_last_len = written;
         q->batch_full = written == c->in_len;
     } else {
-        dev_add_used(q, q->next_used, q->used_wrap, c->ndesc, c->id, written);
+        dev_add_used(q, q->next_used, q->used_wrap, ndesc, id, written, obs);
     }
     /* The device skips the slots of the whole list (2.8.6, D-10). */
-    advance(&q->next_used, &q->used_wrap, c->ndesc, size);
-    event(&q->dma, VQF_EV_DEV_PUSH, q->cfg.index, c->id, written);
+    advance(&q->next_used, &q->used_wrap, ndesc, size);
+    event(&q->dma, VQF_EV_DEV_PUSH, q->cfg.index, id, written, obs);
     return 0;
+}
+
+RING_COLD int dev_push_observed(struct vqf_packed_dev *q, const struct vqf_chain *c, uint32_t written)
+{
+    return dev_push(q, c, written, true);
+}
+
+RING_COLD int dev_push_plain(struct vqf_packed_dev *q, const struct vqf_chain *c, uint32_t written)
+{
+    return dev_push(q, c, written, false);
+}
+
+int vqf_packed_dev_push(struct vqf_packed_dev *q, const struct vqf_chain *c, uint32_t written)
+{
+    if (!RING_LIVE(q))
+        return -VQF_ERR_NOT_READY;
+    if (observed(&q->dma))
+        return dev_push_observed(q, c, written);
+    const uint16_t size = q->cfg.size;
+    if (q->in_order || q->pending == size)
+        return dev_push_plain(q, c, written);
+    const uint16_t id = c->id, ndesc = c->ndesc;
+    if (id >= size || !q->id_busy[id] || ndesc == 0 || ndesc > q->inflight || written > c->in_len)
+        return -VQF_ERR_INVAL;
+    q->id_busy[id] = 0;
+    q->inflight -= ndesc;
+    uint16_t slot = q->next_used;
+    bool wrap = q->used_wrap;
+    dev_write_used_body(q, slot, id, written, false);
+    q->pend[q->pending++] = pend_entry(slot, wrap, written);
+    q->pend_slots += ndesc;
+    /* 2.8.6: skip the whole list; ndesc <= inflight <= size, so one step of wrap. */
+    uint32_t next = (uint32_t)slot + ndesc;
+    if (next >= size) {
+        next -= size;
+        wrap = !wrap;
+    }
+    q->written_used = q->next_used = (uint16_t)next;
+    q->written_wrap = q->used_wrap = wrap;
+    return 0;
+}
+
+RING_HOT void dev_publish(struct vqf_packed_dev *q, const bool obs)
+{
+    dev_close_batch(q, obs);
+    dev_flush(q, obs);
+}
+
+RING_COLD void dev_publish_observed(struct vqf_packed_dev *q)
+{
+    dev_publish(q, true);
+}
+
+RING_COLD void dev_publish_plain(struct vqf_packed_dev *q)
+{
+    dev_publish(q, false);
 }
 
 void vqf_packed_dev_publish(struct vqf_packed_dev *q)
 {
-    if (!q->ready || q->broken)
+    if (!RING_LIVE(q))
         return;
-    dev_close_batch(q);
-    dev_flush(q);
+    if (observed(&q->dma)) {
+        dev_publish_observed(q);
+        return;
+    }
+    /* Fast path: one used descriptor written since the last publish, no IN_ORDER batch.
+     * The two 16-bit fields are read apart: a compiler may fuse them into one 32-bit load,
+     * which cannot be forwarded from push's 16-bit store to pending (a stall per trip). */
+    unsigned pending = q->pending;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    if (pending != 1 || q->batch_count) {
+        dev_publish_plain(q);
+        return;
+    }
+    barrier(&q->dma, VQF_BARRIER_WMB, false); /* 2.8.21.2: body before flags */
+    dev_store_used_flags(q, q->pend[0], false);
+    /* Entries are written contiguously from the published position, so one entry of at most
+     * size slots moved it by exactly its slot count (dev_flush's lap distance). */
+    q->unsignalled += q->pend_slots;
+    q->published_used = q->written_used;
+    q->published_wrap = q->written_wrap;
+    q->pending = 0;
+    q->pend_slots = 0;
 }
 
 /* Used buffer notification decision from the Driver Event Suppression area (2.8.10, D-12). */
-bool vqf_packed_dev_need_notify(struct vqf_packed_dev *q)
+RING_HOT bool dev_need_notify(struct vqf_packed_dev *q, const bool obs)
 {
-    if (!q->ready || q->broken || !q->unsignalled)
+    if (!q->unsignalled)
         return false; /* nothing published since the last decision */
     /* Used flags must be visible before we read the driver's wishes, or a driver that just
      * re-enabled notifications could miss this batch (2.8.21.3.1 mirrored for the device). */
-    vqf_mb(&q->dma);
-    note(&q->dma, VQF_ACC_READ, q->cfg.driver + VIRTQ_PEVENT_FLAGS, 2);
-    uint16_t flags = flags_load(q->drv_event + VIRTQ_PEVENT_FLAGS) & PEVENT_FLAGS_MASK;
+    barrier(&q->dma, VQF_BARRIER_MB, obs);
+    note(&q->dma, VQF_ACC_READ, q->cfg.driver + VIRTQ_PEVENT_FLAGS, 2, obs);
+    uint16_t flags = ld16(q->drv_event + VIRTQ_PEVENT_FLAGS) & PEVENT_FLAGS_MASK;
     uint16_t old_slot = q->signalled_used;
     bool old_wrap = q->signalled_wrap;
     uint32_t moved = q->unsignalled;
@@ -517,12 +694,26 @@ bool vqf_packed_dev_need_notify(struct vqf_packed_dev *q)
     if (flags == RING_EVENT_FLAGS_DISABLE)
         return false;
     if (flags == RING_EVENT_FLAGS_DESC && q->event_idx) {
-        note(&q->dma, VQF_ACC_READ, q->cfg.driver + VIRTQ_PEVENT_DESC, 2);
-        uint16_t ev = flags_load(q->drv_event + VIRTQ_PEVENT_DESC);
+        note(&q->dma, VQF_ACC_READ, q->cfg.driver + VIRTQ_PEVENT_DESC, 2, obs);
+        uint16_t ev = ld16(q->drv_event + VIRTQ_PEVENT_DESC);
         return event_crossed(ev, old_slot, old_wrap, moved, q->cfg.size);
     }
     /* ENABLE, the reserved value 3, or DESC without EVENT_IDX: notify (never lose one). */
     return true;
+}
+
+RING_COLD bool dev_need_notify_observed(struct vqf_packed_dev *q)
+{
+    return dev_need_notify(q, true);
+}
+
+bool vqf_packed_dev_need_notify(struct vqf_packed_dev *q)
+{
+    if (!RING_LIVE(q))
+        return false;
+    if (observed(&q->dma))
+        return dev_need_notify_observed(q);
+    return dev_need_notify(q, false);
 }
 
 /* Available buffer notification suppression in the Device Event Suppression area (2.8.10). */
@@ -537,10 +728,10 @@ void vqf_packed_dev_set_kick_suppress(struct vqf_packed_dev *q, bool suppress)
     } else if (q->kick_desc) {
         /* Kick me when the descriptor at next_avail is made available (D-12). */
         flags = RING_EVENT_FLAGS_DESC;
-        dev_write_kick_event(q);
+        dev_write_kick_event(q, true);
     }
-    flags_store(q->dev_event + VIRTQ_PEVENT_FLAGS, flags);
-    note(&q->dma, VQF_ACC_WRITE, q->cfg.device + VIRTQ_PEVENT_FLAGS, 2);
+    st16(q->dev_event + VIRTQ_PEVENT_FLAGS, flags);
+    note(&q->dma, VQF_ACC_WRITE, q->cfg.device + VIRTQ_PEVENT_FLAGS, 2, true);
     /* After re-enabling the caller re-checks pending(): order the store before that load. */
     if (!suppress)
         vqf_mb(&q->dma);
@@ -550,7 +741,7 @@ bool vqf_packed_dev_pending(struct vqf_packed_dev *q)
 {
     if (!q->ready || q->broken)
         return false;
-    return desc_is_avail(dev_read_flags(q, q->next_avail), q->avail_wrap);
+    return desc_is_avail(dev_read_flags(q, q->next_avail, true), q->avail_wrap);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -565,37 +756,39 @@ static inline uint64_t rslot_gpa(const struct vqf_packed_drv *q, uint16_t slot)
     return q->cfg.desc + (uint64_t)slot * PDESC_SIZE;
 }
 
-static uint16_t drv_read_flags(const struct vqf_packed_drv *q, uint16_t slot)
+RING_HOT uint16_t drv_read_flags(const struct vqf_packed_drv *q, uint16_t slot, const bool obs)
 {
-    note(&q->dma, VQF_ACC_READ, rslot_gpa(q, slot) + VIRTQ_PDESC_FLAGS, 2);
-    return flags_load(rslot(q, slot) + VIRTQ_PDESC_FLAGS);
+    note(&q->dma, VQF_ACC_READ, rslot_gpa(q, slot) + VIRTQ_PDESC_FLAGS, 2, obs);
+    return ld16(rslot(q, slot) + VIRTQ_PDESC_FLAGS);
 }
 
-static void drv_write_flags(const struct vqf_packed_drv *q, uint16_t slot, uint16_t flags)
+RING_HOT void drv_write_flags(const struct vqf_packed_drv *q, uint16_t slot, uint16_t flags, const bool obs)
 {
-    flags_store(rslot(q, slot) + VIRTQ_PDESC_FLAGS, flags);
-    note(&q->dma, VQF_ACC_WRITE, rslot_gpa(q, slot) + VIRTQ_PDESC_FLAGS, 2);
+    st16(rslot(q, slot) + VIRTQ_PDESC_FLAGS, flags);
+    note(&q->dma, VQF_ACC_WRITE, rslot_gpa(q, slot) + VIRTQ_PDESC_FLAGS, 2, obs);
 }
 
-static void drv_write_body(const struct vqf_packed_drv *q, uint16_t slot, uint64_t addr, uint32_t len, uint16_t id)
+RING_HOT void drv_write_body(const struct vqf_packed_drv *q, uint16_t slot, uint64_t addr, uint32_t len, uint16_t id,
+                             const bool obs)
 {
     uint8_t *d = rslot(q, slot);
-    vqf_put_le64(d + VIRTQ_PDESC_ADDR, addr);
-    vqf_put_le32(d + VIRTQ_PDESC_LEN, len);
-    vqf_put_le16(d + VIRTQ_PDESC_ID, id);
-    note(&q->dma, VQF_ACC_WRITE, rslot_gpa(q, slot), PDESC_BODY);
+    wr64(d + VIRTQ_PDESC_ADDR, addr);
+    wr32(d + VIRTQ_PDESC_LEN, len);
+    wr16(d + VIRTQ_PDESC_ID, id);
+    note(&q->dma, VQF_ACC_WRITE, rslot_gpa(q, slot), PDESC_BODY, obs);
 }
 
 static void drv_write_event(const struct vqf_packed_drv *q, unsigned off, uint16_t v)
 {
-    flags_store(q->drv_event + off, v);
-    note(&q->dma, VQF_ACC_WRITE, q->cfg.driver + off, 2);
+    st16(q->drv_event + off, v);
+    note(&q->dma, VQF_ACC_WRITE, q->cfg.driver + off, 2, true);
 }
 
-static int drv_fail(struct vqf_packed_drv *q, int err)
+/* Out of line: errors are rare and the hot callers keep a small frame. */
+RING_COLD int drv_fail(struct vqf_packed_drv *q, int err)
 {
     q->broken = true;
-    event(&q->dma, VQF_EV_DRV_ERROR, q->cfg.index, (uint32_t)err, 0);
+    event(&q->dma, VQF_EV_DRV_ERROR, q->cfg.index, (uint32_t)err, 0, true);
     return -err;
 }
 
@@ -604,7 +797,7 @@ static void drv_zero(const struct vqf_packed_drv *q, uint8_t *host, uint64_t gpa
 {
     vqf_mem_mark_dirty(q->dma.mem, gpa, len);
     memset(host, 0, (size_t)len);
-    note(&q->dma, VQF_ACC_WRITE, gpa, len);
+    note(&q->dma, VQF_ACC_WRITE, gpa, len, true);
 }
 
 int vqf_packed_drv_init(struct vqf_packed_drv *q, const struct vqf_dma *dma, const struct vqf_ring_cfg *cfg)
@@ -681,25 +874,29 @@ void vqf_packed_drv_free(struct vqf_packed_drv *q)
     q->ready = false;
 }
 
-int vqf_packed_drv_add(struct vqf_packed_drv *q, const struct vqf_seg *sg, unsigned nout, unsigned nin,
-                       uint32_t token, unsigned flags)
+RING_HOT int drv_add(struct vqf_packed_drv *q, const struct vqf_seg *sg, unsigned nout, unsigned nin, uint32_t token,
+                     unsigned flags, const bool obs)
 {
-    if (!q->ready || q->broken)
-        return -VQF_ERR_NOT_READY;
     const uint16_t size = q->cfg.size;
     if (!sg || nout > size || nin > size || nout + nin == 0)
         return -VQF_ERR_INVAL; /* also keeps nout + nin from wrapping */
     const unsigned n = nout + nin;
     uint64_t out_len = 0, in_cap = 0;
-    for (unsigned i = 0; i < n; i++) {
-        if (i < nout)
-            out_len += sg[i].len;
-        else
-            in_cap += sg[i].len;
+    if (n == 1) {
+        /* One element cannot break the length limits below. */
+        out_len = nout ? sg[0].len : 0;
+        in_cap = nin ? sg[0].len : 0;
+    } else {
+        for (unsigned i = 0; i < n; i++) {
+            if (i < nout)
+                out_len += sg[i].len;
+            else
+                in_cap += sg[i].len;
+        }
+        /* What the device half accepts (see pop): 32-bit lengths, 2^32 bytes in all. */
+        if (out_len > UINT32_MAX || in_cap > UINT32_MAX || out_len + in_cap > ((uint64_t)1 << 32))
+            return -VQF_ERR_INVAL;
     }
-    /* What the device half accepts (see pop): 32-bit lengths, 2^32 bytes in all. */
-    if (out_len > UINT32_MAX || in_cap > UINT32_MAX || out_len + in_cap > ((uint64_t)1 << 32))
-        return -VQF_ERR_INVAL;
     const bool ind = (flags & VQF_ADD_INDIRECT) && q->indirect && n <= size &&
                      (uint64_t)n * PDESC_SIZE <= q->ind_slice;
     const unsigned ndesc = ind ? 1u : n;
@@ -715,19 +912,23 @@ int vqf_packed_drv_add(struct vqf_packed_drv *q, const struct vqf_seg *sg, unsig
     const uint16_t head = q->next_avail;
     const bool head_wrap = q->avail_wrap;
     uint16_t head_flags;
-    if (ind) {
+    if (n == 1 && !ind) {
+        /* The common list: one descriptor, carrying the Buffer ID (2.8.6). */
+        drv_write_body(q, head, sg[0].addr, sg[0].len, id, obs);
+        head_flags = (uint16_t)((nin ? VIRTQ_DESC_F_WRITE : 0) | avail_bits(head_wrap));
+    } else if (ind) {
         /* Indirect table in this id's slice of the pool (2.8.7): only WRITE is set in its
          * entries (PACK-IND-02) and the reserved Buffer ID is zero. */
         uint64_t tgpa = q->cfg.ind_pool + (uint64_t)id * q->ind_slice;
         uint8_t *t = q->ind_host + (size_t)id * q->ind_slice;
         for (unsigned i = 0; i < n; i++, t += PDESC_SIZE) {
-            vqf_put_le64(t + VIRTQ_PDESC_ADDR, sg[i].addr);
-            vqf_put_le32(t + VIRTQ_PDESC_LEN, sg[i].len);
-            vqf_put_le16(t + VIRTQ_PDESC_ID, 0);
-            vqf_put_le16(t + VIRTQ_PDESC_FLAGS, i >= nout ? VIRTQ_DESC_F_WRITE : 0);
+            wr64(t + VIRTQ_PDESC_ADDR, sg[i].addr);
+            wr32(t + VIRTQ_PDESC_LEN, sg[i].len);
+            wr16(t + VIRTQ_PDESC_ID, 0);
+            wr16(t + VIRTQ_PDESC_FLAGS, i >= nout ? VIRTQ_DESC_F_WRITE : 0);
         }
-        note(&q->dma, VQF_ACC_WRITE, tgpa, (uint64_t)n * PDESC_SIZE);
-        drv_write_body(q, head, tgpa, n * PDESC_SIZE, id);
+        note(&q->dma, VQF_ACC_WRITE, tgpa, (uint64_t)n * PDESC_SIZE, obs);
+        drv_write_body(q, head, tgpa, n * PDESC_SIZE, id, obs);
         head_flags = VIRTQ_DESC_F_INDIRECT | avail_bits(head_wrap);
     } else {
         /* The Buffer ID goes in the last descriptor (2.8.6, D-10). The others get an id no
@@ -738,18 +939,18 @@ int vqf_packed_drv_add(struct vqf_packed_drv *q, const struct vqf_seg *sg, unsig
         for (unsigned i = 0; i < n; i++) {
             uint16_t f = (uint16_t)((i >= nout ? VIRTQ_DESC_F_WRITE : 0) | (i + 1 < n ? VIRTQ_DESC_F_NEXT : 0) |
                                     avail_bits(w));
-            drv_write_body(q, slot, sg[i].addr, sg[i].len, i + 1 == n ? id : NO_ID);
+            drv_write_body(q, slot, sg[i].addr, sg[i].len, i + 1 == n ? id : NO_ID, obs);
             /* The tail goes out first, the head last (PACK-SG-06, 2.8.21.1). */
             if (i == 0)
                 head_flags = f;
             else
-                drv_write_flags(q, slot, f);
+                drv_write_flags(q, slot, f, obs);
             advance(&slot, &w, 1, size);
         }
     }
     /* Descriptor contents before the flags that expose them (PACK-PUB-01, 2.8.21.1.1). */
-    vqf_wmb(&q->dma);
-    drv_write_flags(q, head, head_flags);
+    barrier(&q->dma, VQF_BARRIER_WMB, obs);
+    drv_write_flags(q, head, head_flags, obs);
 
     struct vqf_packed_drv_slot *s = &q->ids[id];
     s->token = token;
@@ -768,20 +969,69 @@ int vqf_packed_drv_add(struct vqf_packed_drv *q, const struct vqf_seg *sg, unsig
     q->num_free = (uint16_t)(q->num_free - ndesc);
     q->outstanding++;
     q->unkicked += ndesc;
-    event(&q->dma, VQF_EV_DRV_ADD, q->cfg.index, id, ndesc);
+    event(&q->dma, VQF_EV_DRV_ADD, q->cfg.index, id, ndesc, obs);
+    return id;
+}
+
+RING_COLD int drv_add_observed(struct vqf_packed_drv *q, const struct vqf_seg *sg, unsigned nout, unsigned nin,
+                               uint32_t token, unsigned flags)
+{
+    return drv_add(q, sg, nout, nin, token, flags, true);
+}
+
+RING_COLD int drv_add_plain(struct vqf_packed_drv *q, const struct vqf_seg *sg, unsigned nout, unsigned nin,
+                            uint32_t token, unsigned flags)
+{
+    return drv_add(q, sg, nout, nin, token, flags, false);
+}
+
+int vqf_packed_drv_add(struct vqf_packed_drv *q, const struct vqf_seg *sg, unsigned nout, unsigned nin,
+                       uint32_t token, unsigned flags)
+{
+    if (!RING_LIVE(q))
+        return -VQF_ERR_NOT_READY;
+    if (observed(&q->dma))
+        return drv_add_observed(q, sg, nout, nin, token, flags);
+    /* Fast path: exactly one segment (nout <= 1 keeps the sum from wrapping), added
+     * directly, with a free slot (which implies a free id), outside IN_ORDER. */
+    if (!sg || nout > 1 || nout + nin != 1 || (flags & VQF_ADD_INDIRECT) || q->num_free == 0 || q->in_order)
+        return drv_add_plain(q, sg, nout, nin, token, flags);
+    uint16_t id = q->free_id;
+    q->free_id = id == q->free_tail ? NO_ID : q->ids[id].next;
+    uint16_t head = q->next_avail;
+    bool w = q->avail_wrap;
+    uint32_t len = sg[0].len;
+    drv_write_body(q, head, sg[0].addr, len, id, false); /* one descriptor: it carries the id (2.8.6) */
+    barrier(&q->dma, VQF_BARRIER_WMB, false);             /* PACK-PUB-01 */
+    drv_write_flags(q, head, (uint16_t)((nin ? VIRTQ_DESC_F_WRITE : 0) | avail_bits(w)), false);
+    struct vqf_packed_drv_slot *s = &q->ids[id];
+    s->token = token;
+    s->in_cap = nin ? len : 0;
+    s->ndesc = 1;
+    s->state = SLOT_STATE_OUT;
+    if (++head == q->cfg.size) {
+        head = 0;
+        w = !w; /* 2.8.1 */
+    }
+    q->next_avail = head;
+    q->avail_wrap = w;
+    q->num_free--;
+    q->outstanding++;
+    q->unkicked++;
     return id;
 }
 
 /* Available buffer notification decision from the Device Event Suppression area (2.8.10). */
-bool vqf_packed_drv_kick_prepare(struct vqf_packed_drv *q)
+RING_HOT bool drv_kick_prepare(struct vqf_packed_drv *q, const bool obs)
 {
-    if (!q->ready || q->broken || !q->unkicked)
+    if (!q->unkicked)
         return false;
-    event(&q->dma, VQF_EV_DRV_PUBLISH, q->cfg.index, (uint32_t)q->next_avail | ((uint32_t)q->avail_wrap << 15), 0);
+    event(&q->dma, VQF_EV_DRV_PUBLISH, q->cfg.index, (uint32_t)q->next_avail | ((uint32_t)q->avail_wrap << 15), 0,
+          obs);
     /* The flags writes must be visible before we read the device's wishes (PACK-PUB-02). */
-    vqf_mb(&q->dma);
-    note(&q->dma, VQF_ACC_READ, q->cfg.device + VIRTQ_PEVENT_FLAGS, 2);
-    uint16_t flags = flags_load(q->dev_event + VIRTQ_PEVENT_FLAGS) & PEVENT_FLAGS_MASK;
+    barrier(&q->dma, VQF_BARRIER_MB, obs);
+    note(&q->dma, VQF_ACC_READ, q->cfg.device + VIRTQ_PEVENT_FLAGS, 2, obs);
+    uint16_t flags = ld16(q->dev_event + VIRTQ_PEVENT_FLAGS) & PEVENT_FLAGS_MASK;
     uint16_t old_slot = q->published_avail;
     bool old_wrap = q->published_wrap;
     uint32_t moved = q->unkicked;
@@ -791,11 +1041,25 @@ bool vqf_packed_drv_kick_prepare(struct vqf_packed_drv *q)
     if (flags == RING_EVENT_FLAGS_DISABLE)
         return false;
     if (flags == RING_EVENT_FLAGS_DESC && q->event_idx) {
-        note(&q->dma, VQF_ACC_READ, q->cfg.device + VIRTQ_PEVENT_DESC, 2);
-        uint16_t ev = flags_load(q->dev_event + VIRTQ_PEVENT_DESC);
+        note(&q->dma, VQF_ACC_READ, q->cfg.device + VIRTQ_PEVENT_DESC, 2, obs);
+        uint16_t ev = ld16(q->dev_event + VIRTQ_PEVENT_DESC);
         return event_crossed(ev, old_slot, old_wrap, moved, q->cfg.size);
     }
     return true; /* ENABLE, reserved 3, DESC without EVENT_IDX: kick rather than lose one */
+}
+
+RING_COLD bool drv_kick_prepare_observed(struct vqf_packed_drv *q)
+{
+    return drv_kick_prepare(q, true);
+}
+
+bool vqf_packed_drv_kick_prepare(struct vqf_packed_drv *q)
+{
+    if (!RING_LIVE(q))
+        return false;
+    if (observed(&q->dma))
+        return drv_kick_prepare_observed(q);
+    return drv_kick_prepare(q, false);
 }
 
 uint32_t vqf_packed_drv_notify_value(const struct vqf_packed_drv *q)
@@ -807,7 +1071,8 @@ uint32_t vqf_packed_drv_notify_value(const struct vqf_packed_drv *q)
 }
 
 /* Hand buffer id back to the caller and release its slots. */
-static void drv_reclaim(struct vqf_packed_drv *q, uint16_t id, uint32_t len, uint32_t *token, uint32_t *len_out)
+RING_HOT void drv_reclaim(struct vqf_packed_drv *q, uint16_t id, uint32_t len, uint32_t *token, uint32_t *len_out,
+                          const bool obs)
 {
     struct vqf_packed_drv_slot *s = &q->ids[id];
     if (q->in_order) /* reclaims always take the oldest (see get_used) */
@@ -827,24 +1092,23 @@ static void drv_reclaim(struct vqf_packed_drv *q, uint16_t id, uint32_t len, uin
     else
         q->ids[q->free_tail].next = id;
     q->free_tail = id;
-    event(&q->dma, VQF_EV_DRV_RECLAIM, q->cfg.index, id, len);
+    event(&q->dma, VQF_EV_DRV_RECLAIM, q->cfg.index, id, len, obs);
 }
 
-int vqf_packed_drv_get_used(struct vqf_packed_drv *q, uint32_t *token, uint32_t *len)
+RING_HOT int drv_get_used(struct vqf_packed_drv *q, uint32_t *token, uint32_t *len, const bool obs)
 {
-    if (!q->ready || q->broken)
-        return -VQF_ERR_NOT_READY;
     if (q->in_batch) {
         /* IN_ORDER batch: the buffers before the named one were used completely (2.8.8). */
         uint16_t id = q->order_head;
         bool last = id == q->batch_end_id;
         if (last)
             q->in_batch = false;
-        drv_reclaim(q, id, last ? q->batch_last_len : q->ids[id].in_cap, token, len);
+        drv_reclaim(q, id, last ? q->batch_last_len : q->ids[id].in_cap, token, len, obs);
         return 1;
     }
     const bool w = q->used_wrap;
-    uint16_t flags = drv_read_flags(q, q->last_used);
+    const uint16_t slot = q->last_used;
+    uint16_t flags = drv_read_flags(q, slot, obs);
     if (!q->outstanding) {
         /* Nothing is in flight, so nothing can be used: a used descriptor here is the
          * device running ahead of what was made available (D-02). */
@@ -859,11 +1123,11 @@ int vqf_packed_drv_get_used(struct vqf_packed_drv *q, uint32_t *token, uint32_t 
     if (!desc_is_used(flags, w))
         return drv_fail(q, VQF_ERR_USED_FLAGS);
     /* id and len only after the flags (2.8.22 example: read_memory_barrier). */
-    vqf_rmb(&q->dma);
-    const uint8_t *d = rslot(q, q->last_used);
-    note(&q->dma, VQF_ACC_READ, rslot_gpa(q, q->last_used) + VIRTQ_PDESC_LEN, 6);
-    uint32_t ulen = vqf_le32(d + VIRTQ_PDESC_LEN);
-    uint16_t id = vqf_le16(d + VIRTQ_PDESC_ID);
+    barrier(&q->dma, VQF_BARRIER_RMB, obs);
+    const uint8_t *d = rslot(q, slot);
+    note(&q->dma, VQF_ACC_READ, rslot_gpa(q, slot) + VIRTQ_PDESC_LEN, 6, obs);
+    uint32_t ulen = rd32(d + VIRTQ_PDESC_LEN);
+    uint16_t id = rd16(d + VIRTQ_PDESC_ID);
     if (id >= q->cfg.size)
         return drv_fail(q, VQF_ERR_USED_ID); /* D-03 */
     if (q->ids[id].state != SLOT_STATE_OUT) {
@@ -883,10 +1147,75 @@ int vqf_packed_drv_get_used(struct vqf_packed_drv *q, uint32_t *token, uint32_t 
         q->batch_end_id = id;
         q->batch_last_len = ulen;
         uint16_t first = q->order_head;
-        drv_reclaim(q, first, q->ids[first].in_cap, token, len);
+        drv_reclaim(q, first, q->ids[first].in_cap, token, len, obs);
         return 1;
     }
-    drv_reclaim(q, id, ulen, token, len);
+    drv_reclaim(q, id, ulen, token, len, obs);
+    return 1;
+}
+
+RING_COLD int drv_get_used_observed(struct vqf_packed_drv *q, uint32_t *token, uint32_t *len)
+{
+    return drv_get_used(q, token, len, true);
+}
+
+RING_COLD int drv_get_used_plain(struct vqf_packed_drv *q, uint32_t *token, uint32_t *len)
+{
+    return drv_get_used(q, token, len, false);
+}
+
+int vqf_packed_drv_get_used(struct vqf_packed_drv *q, uint32_t *token, uint32_t *len)
+{
+    if (!RING_LIVE(q))
+        return -VQF_ERR_NOT_READY;
+    if (observed(&q->dma))
+        return drv_get_used_observed(q, token, len);
+    /* Fast path: a used descriptor outside IN_ORDER (in_batch is only ever set under
+     * IN_ORDER), with buffers in flight. */
+    if (q->in_order || !q->outstanding)
+        return drv_get_used_plain(q, token, len);
+    const bool w = q->used_wrap;
+    uint16_t slot = q->last_used;
+    const uint8_t *d = rslot(q, slot);
+    uint16_t flags = ld16(d + VIRTQ_PDESC_FLAGS);
+    if (desc_is_avail(flags, w))
+        return 0;
+    if (!desc_is_used(flags, w))
+        return drv_fail(q, VQF_ERR_USED_FLAGS); /* D-08 */
+    barrier(&q->dma, VQF_BARRIER_RMB, false);
+    uint32_t ulen = rd32(d + VIRTQ_PDESC_LEN);
+    uint16_t id = rd16(d + VIRTQ_PDESC_ID);
+    const uint16_t size = q->cfg.size;
+    if (id >= size)
+        return drv_fail(q, VQF_ERR_USED_ID); /* D-03 */
+    struct vqf_packed_drv_slot *s = &q->ids[id];
+    if (s->state != SLOT_STATE_OUT)
+        return drv_fail(q, VQF_ERR_USED_ID); /* D-03 */
+    if (!(flags & VIRTQ_DESC_F_WRITE))
+        ulen = 0; /* 2.8.4 */
+    if (ulen > s->in_cap)
+        return drv_fail(q, VQF_ERR_USED_LEN); /* D-04 */
+    /* drv_reclaim, without IN_ORDER (where order_head and order_tail stay NO_ID). */
+    *token = s->token;
+    *len = ulen;
+    /* 2.8.6: skip the buffer's slots; ndesc <= size (checked at add), one step of wrap. */
+    uint32_t next = (uint32_t)slot + s->ndesc;
+    bool uw = w;
+    if (next >= size) {
+        next -= size;
+        uw = !uw;
+    }
+    q->last_used = (uint16_t)next;
+    q->used_wrap = uw;
+    q->num_free = (uint16_t)(q->num_free + s->ndesc);
+    q->outstanding--;
+    s->state = SLOT_STATE_FREE;
+    s->next = NO_ID;
+    if (q->free_id == NO_ID)
+        q->free_id = id;
+    else
+        q->ids[q->free_tail].next = id;
+    q->free_tail = id;
     return 1;
 }
 
@@ -926,5 +1255,5 @@ bool vqf_packed_drv_has_used(struct vqf_packed_drv *q)
         return false;
     if (q->in_batch)
         return true;
-    return q->outstanding && desc_is_used(drv_read_flags(q, q->last_used), q->used_wrap);
+    return q->outstanding && desc_is_used(drv_read_flags(q, q->last_used, true), q->used_wrap);
 }

@@ -39,7 +39,7 @@ struct vqf_packed_dev {
     bool broken;
     bool ready;
     /* private to packed.c */
-    uint32_t *pend;           /* written, unpublished used descriptors: slot | wrap<<15 | WRITE<<16 */
+    uint32_t *pend;           /* written, unpublished used descriptors: slot | flags word << 16 */
     uint32_t inflight;        /* ring slots popped and not yet pushed (<= size, D-02) */
     uint32_t unsignalled;     /* used slots published since the last notification decision */
     uint16_t written_used;    /* position after the last used descriptor written (maybe unpublished) */
@@ -48,6 +48,8 @@ struct vqf_packed_dev {
     bool batch_wrap;
     bool batch_full;          /* IN_ORDER: last buffer of the batch was written completely */
     bool kick_desc;           /* kicks asked for per descriptor (DESC at next_avail) */
+    uint8_t buf_region;       /* guest-memory region of the last buffer checked (a hint) */
+    uint32_t pend_slots;      /* ring slots covered by the pend[] entries */
 };
 
 struct vqf_packed_drv_slot; /* per buffer id, private to packed.c */

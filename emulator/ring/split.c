@@ -11,6 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "emulator/ring/ring_hot.h"
+
+RING_LIVE_LAYOUT_OK(struct vqf_split_dev);
+RING_LIVE_LAYOUT_OK(struct vqf_split_drv);
+
 /* Descriptor fields, spec 2.7.5: le64 addr, le32 len, le16 flags, le16 next. */
 #define DESC_ADDR 0u
 #define DESC_LEN 8u
@@ -28,125 +33,12 @@ struct vqf_split_drv_slot {
     uint8_t busy;     /* made available and not yet reclaimed (D-03) */
 };
 
-/* Hot paths are compiled twice from one body: with obs = false (no observer installed: the
- * hooks vanish and the only cost is the one branch that picked the body) and with obs = true
- * (each hook checks and calls the observer). Cold paths always pass true. */
-#define SPLIT_HOT __attribute__((always_inline)) static inline
-/* The observed copy lives out of line so that the plain one keeps a small frame. */
-#define SPLIT_COLD __attribute__((noinline)) static
-
-SPLIT_HOT void note(const struct vqf_dma *d, unsigned kind, uint64_t gpa, uint64_t len, const bool obs)
-{
-    if (obs)
-        vqf_mem_note(d->mem, d->side, kind, gpa, len);
-}
-
-SPLIT_HOT void event(const struct vqf_dma *d, unsigned ev, uint32_t a, uint32_t b, uint32_t c, const bool obs)
-{
-    if (obs)
-        vqf_mem_event(d->mem, d->side, ev, a, b, c);
-}
-
-/* vqf_barrier() without its observer call when none is installed: the fence itself stays. */
-SPLIT_HOT void barrier(const struct vqf_dma *d, unsigned kind, const bool obs)
-{
-    if (obs) {
-        vqf_barrier(d, kind);
-    } else if (__builtin_expect(d->mem->threaded, 0)) {
-        if (kind == VQF_BARRIER_MB)
-            __atomic_thread_fence(__ATOMIC_SEQ_CST);
-        else if (kind == VQF_BARRIER_RMB)
-            __atomic_thread_fence(__ATOMIC_ACQUIRE);
-        else
-            __atomic_thread_fence(__ATOMIC_RELEASE);
-    } else {
-        __atomic_signal_fence(__ATOMIC_SEQ_CST);
-    }
-}
-
-static inline bool observed(const struct vqf_dma *d) { return __builtin_expect(d->mem->obs != NULL, 0); }
-
-/* Little-endian ring fields as single loads and stores of their own width (memcpy compiles
- * to one move). The byte-wise accessors of dma.h are correct too, but a 16-bit load of a
- * field written as two byte stores cannot be store-forwarded, and driver and device run
- * back to back on one CPU here. */
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-#define LE16(v) __builtin_bswap16(v)
-#define LE32(v) __builtin_bswap32(v)
-#define LE64(v) __builtin_bswap64(v)
-#else
-#define LE16(v) (v)
-#define LE32(v) (v)
-#define LE64(v) (v)
-#endif
-static inline uint16_t rd16(const uint8_t *p)
-{
-    uint16_t v;
-    memcpy(&v, p, 2);
-    return LE16(v);
-}
-static inline uint32_t rd32(const uint8_t *p)
-{
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return LE32(v);
-}
-static inline uint64_t rd64(const uint8_t *p)
-{
-    uint64_t v;
-    memcpy(&v, p, 8);
-    return LE64(v);
-}
-static inline void wr16(uint8_t *p, uint16_t v)
-{
-    v = LE16(v);
-    memcpy(p, &v, 2);
-}
-static inline void wr32(uint8_t *p, uint32_t v)
-{
-    v = LE32(v);
-    memcpy(p, &v, 4);
-}
-static inline void wr64(uint8_t *p, uint64_t v)
-{
-    v = LE64(v);
-    memcpy(p, &v, 8);
-}
-
 /* A compiler-only barrier between updates of neighbouring 16-bit fields: without it the
  * vectoriser turns them into one 32-bit load and store, and that load cannot be forwarded
  * from the 16-bit store another call just made to one of them (a stall per round trip). */
 #define NO_STORE_MERGE() __atomic_signal_fence(__ATOMIC_SEQ_CST)
 /* For the same reason the queue mask is 32 bits wide: a compiler may widen the load of a
  * 16-bit field that is read on every call to 32 bits, over a neighbour just stored. */
-
-/* The fields the other side polls (idx, flags, used_event, avail_event) are accessed as one
- * 16-bit unit, so that a threaded run never sees a torn value. The part alignment of 2.7
- * makes them 2-aligned in guest memory; a custom layout could still map an odd host address,
- * hence the byte-wise fallback. Ring entries and descriptors are ordered by the barriers. */
-static inline uint16_t ld16(const uint8_t *p)
-{
-    if (((uintptr_t)p & 1u) == 0) {
-        uint16_t v = __atomic_load_n((const uint16_t *)(const void *)p, __ATOMIC_RELAXED);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-        v = __builtin_bswap16(v);
-#endif
-        return v;
-    }
-    return rd16(p);
-}
-
-static inline void st16(uint8_t *p, uint16_t v)
-{
-    if (((uintptr_t)p & 1u) == 0) {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-        v = __builtin_bswap16(v);
-#endif
-        __atomic_store_n((uint16_t *)(void *)p, v, __ATOMIC_RELAXED);
-        return;
-    }
-    wr16(p, v);
-}
 
 /* Queue size and part alignment: spec 2.7 (power of two <= 32768, D-01) and the 2.7 table
  * "Virtqueue Part Alignment" (SPLIT-LAY-01). */
@@ -172,7 +64,7 @@ static int map_parts(struct vqf_mem *m, const struct vqf_ring_cfg *cfg, uint8_t 
 
 /* =============================== device half =============================== */
 
-static int dev_fail(struct vqf_split_dev *q, int err)
+RING_COLD int dev_fail(struct vqf_split_dev *q, int err)
 {
     q->broken = true;
     vqf_mem_event(q->dma.mem, q->dma.side, VQF_EV_DEV_ERROR, q->cfg.index, (uint32_t)err, 0);
@@ -203,7 +95,7 @@ int vqf_split_dev_init(struct vqf_split_dev *q, const struct vqf_dma *dma, const
 /* Walk the chain at head into c, validating every value read from driver memory. Returns 0
  * or a positive VQF_ERR_*. The walk is bounded by the queue size whatever the driver wrote.
  * Kept out of line so that pop's one-descriptor fast path does not pay for its frame. */
-SPLIT_COLD int dev_walk(struct vqf_split_dev *q, uint16_t head, struct vqf_chain *c, const bool obs)
+RING_COLD int dev_walk(struct vqf_split_dev *q, uint16_t head, struct vqf_chain *c, const bool obs)
 {
     struct vqf_mem *m = q->dma.mem;
     const uint8_t *tbl = q->desc;
@@ -254,7 +146,7 @@ SPLIT_COLD int dev_walk(struct vqf_split_dev *q, uint16_t head, struct vqf_chain
          * included (SPLIT-IND-03); more means the driver built a loop (SPLIT-DSC-05). */
         if (++nseg > size)
             return VQF_ERR_CHAIN_LOOP;
-        if (!vqf_mem_xlate(m, addr, len))
+        if (!buf_mapped(m, &q->buf_region, addr, len))
             return VQF_ERR_ADDR;
         bool w = (flags & VIRTQ_DESC_F_WRITE) != 0;
         if (w) {
@@ -298,7 +190,7 @@ SPLIT_COLD int dev_walk(struct vqf_split_dev *q, uint16_t head, struct vqf_chain
 /* The common chain: one plain descriptor. Same checks as dev_walk for that shape, without
  * the loop machinery; returns -1 for any other shape (and for seg_cap 0) so that dev_walk,
  * which re-reads the descriptor, decides. */
-SPLIT_HOT int dev_walk_one(struct vqf_split_dev *q, uint16_t head, struct vqf_chain *c, const bool obs)
+RING_HOT int dev_walk_one(struct vqf_split_dev *q, uint16_t head, struct vqf_chain *c, const bool obs)
 {
     const uint8_t *d = q->desc + (uint64_t)head * VIRTQ_DESC_SIZE;
     uint16_t flags = rd16(d + DESC_FLAGS);
@@ -307,7 +199,7 @@ SPLIT_HOT int dev_walk_one(struct vqf_split_dev *q, uint16_t head, struct vqf_ch
     note(&q->dma, VQF_ACC_READ, q->cfg.desc + (uint64_t)head * VIRTQ_DESC_SIZE, VIRTQ_DESC_SIZE, obs);
     uint64_t addr = rd64(d + DESC_ADDR);
     uint32_t len = rd32(d + DESC_LEN);
-    if (!vqf_mem_xlate(q->dma.mem, addr, len))
+    if (!buf_mapped(q->dma.mem, &q->buf_region, addr, len))
         return VQF_ERR_ADDR; /* RSVD-05 */
     bool w = (flags & VIRTQ_DESC_F_WRITE) != 0;
     c->seg[0].addr = addr;
@@ -327,7 +219,7 @@ SPLIT_HOT int dev_walk_one(struct vqf_split_dev *q, uint16_t head, struct vqf_ch
  * (2.7.10). The full barrier orders this store before the next load of avail idx: with the
  * driver's barrier between its idx store and its avail_event load (SPLIT-PUB-02), one of the
  * two sides always sees the other, so no kick is lost. */
-SPLIT_HOT void dev_write_avail_event(struct vqf_split_dev *q, uint16_t ev, const bool obs)
+RING_HOT void dev_write_avail_event(struct vqf_split_dev *q, uint16_t ev, const bool obs)
 {
     uint64_t off = VIRTQ_AVAIL_EVENT(q->cfg.size);
     st16(q->used + off, ev);
@@ -335,10 +227,8 @@ SPLIT_HOT void dev_write_avail_event(struct vqf_split_dev *q, uint16_t ev, const
     barrier(&q->dma, VQF_BARRIER_MB, obs);
 }
 
-SPLIT_HOT int dev_pop(struct vqf_split_dev *q, struct vqf_chain *c, const bool obs)
+RING_HOT int dev_pop(struct vqf_split_dev *q, struct vqf_chain *c, const bool obs)
 {
-    if (__builtin_expect(!q->ready || q->broken, 0))
-        return -VQF_ERR_NOT_READY;
     if (q->last_avail == q->avail_shadow) {
         uint16_t idx = ld16(q->avail + VIRTQ_AVAIL_IDX);
         note(&q->dma, VQF_ACC_READ, q->cfg.driver + VIRTQ_AVAIL_IDX, 2, obs);
@@ -373,19 +263,63 @@ SPLIT_HOT int dev_pop(struct vqf_split_dev *q, struct vqf_chain *c, const bool o
     return 1;
 }
 
-SPLIT_COLD int dev_pop_observed(struct vqf_split_dev *q, struct vqf_chain *c)
+RING_COLD int dev_pop_observed(struct vqf_split_dev *q, struct vqf_chain *c)
 {
     return dev_pop(q, c, true);
 }
 
-int vqf_split_dev_pop(struct vqf_split_dev *q, struct vqf_chain *c)
+RING_COLD int dev_pop_plain(struct vqf_split_dev *q, struct vqf_chain *c)
 {
-    if (observed(&q->dma))
-        return dev_pop_observed(q, c);
     return dev_pop(q, c, false);
 }
 
-SPLIT_HOT void dev_write_used(struct vqf_split_dev *q, uint16_t used_idx, uint32_t id, uint32_t len, const bool obs)
+/* The public entry points below hold a fast path: no observer, the common shape (one plain
+ * descriptor, a buffer in the region of the previous one, no IN_ORDER). It makes the same
+ * checks in the same order as the general body, with the same results, and keeps a small
+ * frame because its only calls are tail calls: errors go to *_fail, any other shape to the
+ * general body (compiled without hooks) before any state has changed that the general body
+ * would not redo the same way. */
+int vqf_split_dev_pop(struct vqf_split_dev *q, struct vqf_chain *c)
+{
+    if (!RING_LIVE(q))
+        return -VQF_ERR_NOT_READY;
+    if (observed(&q->dma))
+        return dev_pop_observed(q, c);
+    uint16_t last = q->last_avail;
+    if (last == q->avail_shadow) {
+        uint16_t idx = ld16(q->avail + VIRTQ_AVAIL_IDX);
+        if (idx == last)
+            return 0;
+        uint16_t ahead = (uint16_t)(idx - q->used_published); /* SPLIT-AVL-01 / D-02 */
+        if (ahead > q->cfg.size || (uint16_t)(idx - last) > ahead)
+            return dev_fail(q, VQF_ERR_AVAIL_JUMP);
+        q->avail_shadow = idx;
+        barrier(&q->dma, VQF_BARRIER_RMB, false); /* 2.7.13.3.1 */
+    }
+    uint16_t pos = last & q->mask;
+    uint16_t head = rd16(q->avail + VIRTQ_AVAIL_RING(pos));
+    if (head >= q->cfg.size)
+        return dev_fail(q, VQF_ERR_HEAD_RANGE); /* D-05 */
+    const uint8_t *d = q->desc + (uint64_t)head * VIRTQ_DESC_SIZE;
+    uint16_t flags = rd16(d + DESC_FLAGS);
+    uint64_t addr = rd64(d + DESC_ADDR);
+    uint32_t len = rd32(d + DESC_LEN);
+    const struct vqf_mem *m = q->dma.mem;
+    unsigned r = q->buf_region;
+    /* Anything else (and a buffer outside the hinted region, valid or not) takes the
+     * general body, which re-reads the ring entry: nothing has changed but the idx shadow. */
+    if ((flags & (VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_INDIRECT)) || c->seg_cap == 0 || r >= m->nregions ||
+        !buf_in_region(&m->r[r], addr, len))
+        return dev_pop_plain(q, c);
+    chain_one(c, head, pos, addr, len, (flags & VIRTQ_DESC_F_WRITE) != 0);
+    q->last_avail = ++last;
+    q->inflight++;
+    if (q->event_idx && !q->kick_suppressed)
+        dev_write_avail_event(q, last, false);
+    return 1;
+}
+
+RING_HOT void dev_write_used(struct vqf_split_dev *q, uint16_t used_idx, uint32_t id, uint32_t len, const bool obs)
 {
     uint64_t off = VIRTQ_USED_RING(used_idx & q->mask);
     wr32(q->used + off, id);
@@ -395,16 +329,14 @@ SPLIT_HOT void dev_write_used(struct vqf_split_dev *q, uint16_t used_idx, uint32
 
 /* IN_ORDER (2.7.9, D-07): one used entry for the batch, at the ring position of its first
  * buffer, carrying the id of its last. */
-SPLIT_HOT void dev_flush_batch(struct vqf_split_dev *q, const bool obs)
+RING_HOT void dev_flush_batch(struct vqf_split_dev *q, const bool obs)
 {
     dev_write_used(q, q->batch_start, q->batch_last_id, q->batch_last_len, obs);
     q->batch_count = 0;
 }
 
-SPLIT_HOT int dev_push(struct vqf_split_dev *q, const struct vqf_chain *c, uint32_t written, const bool obs)
+RING_HOT int dev_push(struct vqf_split_dev *q, const struct vqf_chain *c, uint32_t written, const bool obs)
 {
-    if (__builtin_expect(!q->ready || q->broken, 0))
-        return -VQF_ERR_NOT_READY;
     /* The caller's own mistakes: they do not break the queue. */
     if (c->id >= q->cfg.size || written > c->in_len || q->inflight == 0)
         return -VQF_ERR_INVAL;
@@ -428,22 +360,34 @@ SPLIT_HOT int dev_push(struct vqf_split_dev *q, const struct vqf_chain *c, uint3
     return 0;
 }
 
-SPLIT_COLD int dev_push_observed(struct vqf_split_dev *q, const struct vqf_chain *c, uint32_t written)
+RING_COLD int dev_push_observed(struct vqf_split_dev *q, const struct vqf_chain *c, uint32_t written)
 {
     return dev_push(q, c, written, true);
 }
 
-int vqf_split_dev_push(struct vqf_split_dev *q, const struct vqf_chain *c, uint32_t written)
+RING_COLD int dev_push_plain(struct vqf_split_dev *q, const struct vqf_chain *c, uint32_t written)
 {
-    if (observed(&q->dma))
-        return dev_push_observed(q, c, written);
     return dev_push(q, c, written, false);
 }
 
-SPLIT_HOT void dev_publish(struct vqf_split_dev *q, const bool obs)
+int vqf_split_dev_push(struct vqf_split_dev *q, const struct vqf_chain *c, uint32_t written)
 {
-    if (!q->ready || q->broken)
-        return;
+    if (!RING_LIVE(q))
+        return -VQF_ERR_NOT_READY;
+    if (observed(&q->dma))
+        return dev_push_observed(q, c, written);
+    if (q->in_order)
+        return dev_push_plain(q, c, written);
+    if (c->id >= q->cfg.size || written > c->in_len || q->inflight == 0)
+        return -VQF_ERR_INVAL;
+    q->inflight--;
+    dev_write_used(q, q->used_idx, c->id, written, false);
+    q->used_idx++;
+    return 0;
+}
+
+RING_HOT void dev_publish(struct vqf_split_dev *q, const bool obs)
+{
     if (q->batch_count)
         dev_flush_batch(q, obs);
     if (q->used_idx == q->used_published)
@@ -456,23 +400,23 @@ SPLIT_HOT void dev_publish(struct vqf_split_dev *q, const bool obs)
     event(&q->dma, VQF_EV_DEV_PUBLISH, q->cfg.index, q->used_idx, 0, obs);
 }
 
-SPLIT_COLD void dev_publish_observed(struct vqf_split_dev *q)
+RING_COLD void dev_publish_observed(struct vqf_split_dev *q)
 {
     dev_publish(q, true);
 }
 
 void vqf_split_dev_publish(struct vqf_split_dev *q)
 {
+    if (!RING_LIVE(q))
+        return;
     if (observed(&q->dma))
         dev_publish_observed(q);
     else
         dev_publish(q, false);
 }
 
-SPLIT_HOT bool dev_need_notify(struct vqf_split_dev *q, const bool obs)
+RING_HOT bool dev_need_notify(struct vqf_split_dev *q, const bool obs)
 {
-    if (!q->ready || q->broken)
-        return false;
     uint16_t new_idx = q->used_published, old_idx = q->signalled_used;
     if (new_idx == old_idx)
         return false; /* nothing added since the last decision */
@@ -493,13 +437,15 @@ SPLIT_HOT bool dev_need_notify(struct vqf_split_dev *q, const bool obs)
     return !(flags & VIRTQ_AVAIL_F_NO_INTERRUPT);
 }
 
-SPLIT_COLD bool dev_need_notify_observed(struct vqf_split_dev *q)
+RING_COLD bool dev_need_notify_observed(struct vqf_split_dev *q)
 {
     return dev_need_notify(q, true);
 }
 
 bool vqf_split_dev_need_notify(struct vqf_split_dev *q)
 {
+    if (!RING_LIVE(q))
+        return false;
     if (observed(&q->dma))
         return dev_need_notify_observed(q);
     return dev_need_notify(q, false);
@@ -538,7 +484,7 @@ bool vqf_split_dev_pending(struct vqf_split_dev *q)
 
 /* =============================== driver half =============================== */
 
-static int drv_fail(struct vqf_split_drv *q, int err)
+RING_COLD int drv_fail(struct vqf_split_drv *q, int err)
 {
     q->broken = true;
     vqf_mem_event(q->dma.mem, q->dma.side, VQF_EV_DRV_ERROR, q->cfg.index, (uint32_t)err, 0);
@@ -632,7 +578,7 @@ void vqf_split_drv_free(struct vqf_split_drv *q)
     q->ready = false;
 }
 
-SPLIT_HOT void drv_put_desc(struct vqf_split_drv *q, uint8_t *d, uint64_t gpa, uint64_t addr, uint32_t len,
+RING_HOT void drv_put_desc(struct vqf_split_drv *q, uint8_t *d, uint64_t gpa, uint64_t addr, uint32_t len,
                             uint16_t flags, uint16_t next, const bool obs)
 {
     wr64(d + DESC_ADDR, addr);
@@ -642,11 +588,9 @@ SPLIT_HOT void drv_put_desc(struct vqf_split_drv *q, uint8_t *d, uint64_t gpa, u
     note(&q->dma, VQF_ACC_WRITE, gpa, VIRTQ_DESC_SIZE, obs);
 }
 
-SPLIT_HOT int drv_add(struct vqf_split_drv *q, const struct vqf_seg *sg, unsigned nout, unsigned nin, uint32_t token,
+RING_HOT int drv_add(struct vqf_split_drv *q, const struct vqf_seg *sg, unsigned nout, unsigned nin, uint32_t token,
                      unsigned flags, const bool obs)
 {
-    if (__builtin_expect(!q->ready || q->broken, 0))
-        return -VQF_ERR_NOT_READY;
     uint32_t size = q->cfg.size;
     /* SPLIT-IND-03: no chain longer than the queue size, indirect or not. */
     if (nout > size || nin > size || nout + nin - 1u >= size) /* also catches 0 segments */
@@ -727,24 +671,50 @@ SPLIT_HOT int drv_add(struct vqf_split_drv *q, const struct vqf_seg *sg, unsigne
     return head;
 }
 
-SPLIT_COLD int drv_add_observed(struct vqf_split_drv *q, const struct vqf_seg *sg, unsigned nout, unsigned nin,
+RING_COLD int drv_add_observed(struct vqf_split_drv *q, const struct vqf_seg *sg, unsigned nout, unsigned nin,
                                 uint32_t token, unsigned flags)
 {
     return drv_add(q, sg, nout, nin, token, flags, true);
 }
 
-int vqf_split_drv_add(struct vqf_split_drv *q, const struct vqf_seg *sg, unsigned nout, unsigned nin,
-                      uint32_t token, unsigned flags)
+RING_COLD int drv_add_plain(struct vqf_split_drv *q, const struct vqf_seg *sg, unsigned nout, unsigned nin,
+                            uint32_t token, unsigned flags)
 {
-    if (observed(&q->dma))
-        return drv_add_observed(q, sg, nout, nin, token, flags);
     return drv_add(q, sg, nout, nin, token, flags, false);
 }
 
-SPLIT_HOT bool drv_kick_prepare(struct vqf_split_drv *q, const bool obs)
+int vqf_split_drv_add(struct vqf_split_drv *q, const struct vqf_seg *sg, unsigned nout, unsigned nin,
+                      uint32_t token, unsigned flags)
 {
-    if (!q->ready || q->broken)
-        return false;
+    if (!RING_LIVE(q))
+        return -VQF_ERR_NOT_READY;
+    if (observed(&q->dma))
+        return drv_add_observed(q, sg, nout, nin, token, flags);
+    /* Fast path: exactly one segment (nout <= 1 keeps the sum from wrapping), added
+     * directly, with a free descriptor. */
+    if (nout > 1 || nout + nin != 1 || (flags & VQF_ADD_INDIRECT) || q->num_free == 0)
+        return drv_add_plain(q, sg, nout, nin, token, flags);
+    uint16_t head = q->free_head;
+    uint32_t len = sg[0].len;
+    drv_put_desc(q, q->desc + (uint64_t)head * VIRTQ_DESC_SIZE, 0, sg[0].addr, len, nin ? VIRTQ_DESC_F_WRITE : 0, 0,
+                 false);
+    q->free_head = q->in_order ? (uint16_t)((head + 1) & q->mask) : q->next_free[head];
+    q->num_free--;
+    struct vqf_split_drv_slot *s = &q->slots[head];
+    s->token = token;
+    s->wcap = nin ? len : 0;
+    s->ndesc = 1;
+    s->last = head;
+    s->indirect = 0;
+    s->busy = 1;
+    wr16(q->avail + VIRTQ_AVAIL_RING(q->avail_idx & q->mask), head); /* 2.7.13.2 */
+    q->avail_idx++;
+    q->outstanding++;
+    return head;
+}
+
+RING_HOT bool drv_kick_prepare(struct vqf_split_drv *q, const bool obs)
+{
     uint16_t new_idx = q->avail_idx, old_idx = q->kicked_idx;
     if (new_idx == old_idx)
         return false; /* nothing added since the last decision */
@@ -771,13 +741,15 @@ SPLIT_HOT bool drv_kick_prepare(struct vqf_split_drv *q, const bool obs)
     return !(flags & VIRTQ_USED_F_NO_NOTIFY);
 }
 
-SPLIT_COLD bool drv_kick_prepare_observed(struct vqf_split_drv *q)
+RING_COLD bool drv_kick_prepare_observed(struct vqf_split_drv *q)
 {
     return drv_kick_prepare(q, true);
 }
 
 bool vqf_split_drv_kick_prepare(struct vqf_split_drv *q)
 {
+    if (!RING_LIVE(q))
+        return false;
     if (observed(&q->dma))
         return drv_kick_prepare_observed(q);
     return drv_kick_prepare(q, false);
@@ -794,7 +766,7 @@ uint32_t vqf_split_drv_notify_value(const struct vqf_split_drv *q)
 }
 
 /* Return head to the free descriptors and report it. */
-SPLIT_HOT void drv_reclaim(struct vqf_split_drv *q, uint16_t head, uint32_t len, uint32_t *token, uint32_t *lenp,
+RING_HOT void drv_reclaim(struct vqf_split_drv *q, uint16_t head, uint32_t len, uint32_t *token, uint32_t *lenp,
                            const bool obs)
 {
     struct vqf_split_drv_slot *s = &q->slots[head];
@@ -816,10 +788,8 @@ SPLIT_HOT void drv_reclaim(struct vqf_split_drv *q, uint16_t head, uint32_t len,
     event(&q->dma, VQF_EV_DRV_RECLAIM, q->cfg.index, head, len, obs);
 }
 
-SPLIT_HOT int drv_get_used(struct vqf_split_drv *q, uint32_t *token, uint32_t *len, const bool obs)
+RING_HOT int drv_get_used(struct vqf_split_drv *q, uint32_t *token, uint32_t *len, const bool obs)
 {
-    if (__builtin_expect(!q->ready || q->broken, 0))
-        return -VQF_ERR_NOT_READY;
     if (q->in_batch) {
         /* IN_ORDER batch (2.7.9): buffers before the named one were used completely. */
         uint16_t h = q->in_order_next;
@@ -884,16 +854,43 @@ SPLIT_HOT int drv_get_used(struct vqf_split_drv *q, uint32_t *token, uint32_t *l
     return 1;
 }
 
-SPLIT_COLD int drv_get_used_observed(struct vqf_split_drv *q, uint32_t *token, uint32_t *len)
+RING_COLD int drv_get_used_observed(struct vqf_split_drv *q, uint32_t *token, uint32_t *len)
 {
     return drv_get_used(q, token, len, true);
 }
 
+RING_COLD int drv_get_used_plain(struct vqf_split_drv *q, uint32_t *token, uint32_t *len)
+{
+    return drv_get_used(q, token, len, false);
+}
+
 int vqf_split_drv_get_used(struct vqf_split_drv *q, uint32_t *token, uint32_t *len)
 {
+    if (!RING_LIVE(q))
+        return -VQF_ERR_NOT_READY;
     if (observed(&q->dma))
         return drv_get_used_observed(q, token, len);
-    return drv_get_used(q, token, len, false);
+    if (q->in_order) /* in_batch is only ever set under IN_ORDER */
+        return drv_get_used_plain(q, token, len);
+    uint16_t last = q->last_used;
+    if (last == q->used_shadow) {
+        uint16_t idx = ld16(q->used + VIRTQ_USED_IDX);
+        if ((uint16_t)(idx - last) > q->outstanding)
+            return drv_fail(q, VQF_ERR_USED_IDX); /* D-02 */
+        if (idx == last)
+            return 0;
+        q->used_shadow = idx;
+        barrier(&q->dma, VQF_BARRIER_RMB, false); /* 2.7.14 */
+    }
+    const uint8_t *e = q->used + VIRTQ_USED_RING(last & q->mask);
+    uint32_t id = rd32(e);
+    uint32_t l = rd32(e + 4);
+    if (id >= q->cfg.size || !q->slots[id].busy)
+        return drv_fail(q, VQF_ERR_USED_ID); /* D-03 */
+    if (l > q->slots[id].wcap)
+        return drv_fail(q, VQF_ERR_USED_LEN); /* D-04 */
+    drv_reclaim(q, (uint16_t)id, l, token, len, false);
+    return 1;
 }
 
 bool vqf_split_drv_has_used(struct vqf_split_drv *q)

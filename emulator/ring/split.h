@@ -40,6 +40,7 @@ struct vqf_split_dev {
     uint16_t inflight;        /* chains popped and not yet pushed */
     bool batch_last_full;     /* IN_ORDER: the batch's last buffer was written completely */
     bool kick_suppressed;     /* set_kick_suppress(true) in force */
+    uint8_t buf_region;       /* guest-memory region of the last buffer checked (a hint) */
 };
 
 struct vqf_split_drv_slot; /* per-head driver state, private to split.c */

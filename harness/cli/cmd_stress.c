@@ -121,7 +121,7 @@ int cmd_stress(int argc, char **argv)
             }
         }
         uint64_t s = seed + n;
-        vqf_prog_generate(p, s, t->roles, t->device_id);
+        vqf_prog_generate_masked(p, s, t->roles, t->device_id, vqf_target_op_mask(t));
         struct vqf_result res;
         vqf_exec_run_program(x, p, &res);
         n++;

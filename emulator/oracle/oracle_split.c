@@ -1,0 +1,917 @@
+/* The oracle's split-ring model (spec 2.7). It decodes the rings from guest memory itself,
+ * never from the ring code: when the driver writes avail->idx it walks every newly published
+ * chain (validating it, 2.7.5.x) and records ownership - outstanding heads, the descriptor
+ * slots and indirect tables they use, their readable and writable byte ranges; when the
+ * device writes used->idx it checks every covered used element against that shadow (2.7.8,
+ * D-02..D-04, IN_ORDER D-07). Notification obligations (2.7.7.2, 2.7.10.1) are noted when a
+ * side reads the suppression field after publishing and checked when both sides are idle. */
+#include "emulator/oracle/oracle_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+
+
+/* Ring part ranges (2.7: sizes of the three parts). */
+static inline uint64_t desc_len(const struct oq *q) { return VIRTQ_DESC_TABLE_BYTES(q->size); }
+static inline uint64_t avail_len(const struct oq *q) { return VIRTQ_AVAIL_BYTES(q->size); }
+static inline uint64_t used_len(const struct oq *q) { return VIRTQ_USED_BYTES(q->size); }
+
+bool vqf_or_split_touches(const struct oq *q, uint64_t gpa, uint64_t len)
+{
+    uint64_t n = q->live ? q->size : (q->num > 32768 ? 32768 : q->num);
+    if (q->packed)
+        return vqf_or_overlap(gpa, len, q->desc, n * 16) || vqf_or_overlap(gpa, len, q->driver, 4) ||
+               vqf_or_overlap(gpa, len, q->device, 4);
+    return vqf_or_overlap(gpa, len, q->desc, VIRTQ_DESC_TABLE_BYTES(n)) ||
+           vqf_or_overlap(gpa, len, q->driver, VIRTQ_AVAIL_BYTES(n)) ||
+           vqf_or_overlap(gpa, len, q->device, VIRTQ_USED_BYTES(n));
+}
+
+void vqf_or_split_free(struct oq *q)
+{
+    free(q->outlist);
+    free(q->order);
+    free(q->ch);
+    free(q->owner);
+    free(q->dseg);
+    free(q->dnext);
+    free(q->iseg);
+    free(q->elem_written);
+    free(q->elem_late);
+    free(q->visit);
+    free(q->pstate);
+    q->pstate = NULL;
+    q->outlist = q->order = q->owner = q->dnext = NULL;
+    q->ch = NULL;
+    q->dseg = q->iseg = NULL;
+    q->elem_written = q->elem_late = NULL;
+    q->visit = NULL;
+    q->cap = 0;
+}
+
+void vqf_or_split_disable(struct oq *q)
+{
+    q->live = false;
+    q->kick_owed = q->irq_owed = false;
+    q->pub_since_read = q->upub_since_read = false;
+}
+
+/* Per-queue arrays grow at queue enable only (never per event). */
+int vqf_or_q_reserve(struct oq *q, uint32_t n)
+{
+    if (n <= q->cap)
+        return 0;
+    vqf_or_split_free(q);
+    q->outlist = calloc(n, sizeof(uint16_t));
+    q->order = calloc(n, sizeof(uint16_t));
+    q->ch = calloc(n, sizeof(struct ochain));
+    q->owner = calloc(n, sizeof(uint16_t));
+    q->dseg = calloc(n, sizeof(struct oseg));
+    q->dnext = calloc(n, sizeof(uint16_t));
+    q->iseg = calloc((size_t)n * OQ_IND_MAX, sizeof(struct oseg));
+    q->elem_written = calloc(n, 1);
+    q->elem_late = calloc(n, 1);
+    q->visit = calloc(n, sizeof(uint32_t));
+    q->pstate = calloc(n, 1);
+    if (!q->pstate || !q->outlist || !q->order || !q->ch || !q->owner || !q->dseg || !q->dnext || !q->iseg || !q->elem_written ||
+        !q->elem_late || !q->visit) {
+        vqf_or_split_free(q);
+        return -1;
+    }
+    q->cap = n;
+    return 0;
+}
+
+int vqf_or_split_enable(struct vqf_oracle *o, struct oq *q)
+{
+    uint32_t n = q->num; /* a power of two <= 32768, checked by the caller */
+    if (vqf_or_q_reserve(q, n) < 0)
+        return -1;
+    q->size = (uint16_t)n;
+    memset(q->ch, 0, n * sizeof(struct ochain));
+    memset(q->owner, 0, n * sizeof(uint16_t));
+    memset(q->elem_written, 0, n);
+    memset(q->elem_late, 0, n);
+    memset(q->visit, 0, n * sizeof(uint32_t));
+    q->stamp = 0;
+    q->nout = 0;
+    q->order_head = q->order_len = 0;
+    q->avail_idx = q->used_idx = 0;
+    q->avail_total = q->used_total = 0;
+    q->dev_cons = 0;
+    q->kick_base = q->irq_base = 0;
+    q->kick_owed = q->irq_owed = false;
+    q->kick_unwanted = q->irq_unwanted = false;
+    q->pub_since_read = q->upub_since_read = false;
+    q->taint_dev = q->taint_drv = false;
+    q->fresh_after_reset = q->was_reset;
+    q->net_left = 0;
+    q->net_desync = false;
+    q->rlo = UINT64_MAX;
+    q->rhi = 0;
+    q->live = true;
+    uint16_t uflags = 0;
+    if (vqf_or_rd16(o, q->device + VIRTQ_USED_FLAGS, &uflags) && uflags != 0) {
+        /* 2.7.10.1: the driver zeroes used->flags when it allocates the used ring */
+        vqf_or_find(o, VQF_CL_SPLIT_ANS_01, VQF_SIDE_DRIVER, q->device, uflags, 0,
+                    "used->flags is 0x%x at queue enable (used ring 0x%llx)", uflags, (unsigned long long)q->device);
+    }
+    return 0;
+}
+
+/* A side that is not judged broke a rule on this queue: stop judging the other side here
+ * (it may be reacting to the lie). A judged side's violation is reported by the caller. */
+void vqf_or_taint(struct oq *q, unsigned liar)
+{
+    if (liar == VQF_SIDE_DRIVER)
+        q->taint_dev = true;
+    else
+        q->taint_drv = true;
+}
+
+void vqf_or_bad(struct vqf_oracle *o, struct oq *q, enum vqf_clause_id c, unsigned side, uint64_t v0, uint64_t v1,
+                uint64_t v2, const char *what)
+{
+    unsigned qi = (unsigned)(q - o->q);
+    vqf_or_find(o, c, side, v0, v1, v2, "queue %u: %s (0x%llx, 0x%llx, 0x%llx)", qi, what, (unsigned long long)v0,
+                (unsigned long long)v1, (unsigned long long)v2);
+    vqf_or_taint(q, side);
+}
+
+/* ---- publication: walk a chain (2.7.5, 2.7.5.3, 2.7.4.2) ---- */
+
+struct walk {
+    uint16_t ndesc, nind;
+    uint64_t ind_addr;
+    uint32_t ind_len;
+    uint64_t wcap;
+};
+
+static uint32_t next_stamp(struct oq *q)
+{
+    if (++q->stamp == 0) {
+        memset(q->visit, 0, q->cap * sizeof(uint32_t));
+        q->stamp = 1;
+    }
+    return q->stamp;
+}
+
+/* Validate the chain at head; returns true if well-formed (violations are reported). */
+static bool walk_chain(struct vqf_oracle *o, struct oq *q, uint16_t head, struct walk *w)
+{
+    const unsigned D = VQF_SIDE_DRIVER;
+    uint32_t size = q->num;
+    bool in_order = or_feat(q->feat, VIRTIO_F_IN_ORDER);
+    uint32_t stamp = next_stamp(q);
+    uint64_t total = 0;
+    uint32_t n = 0;
+    bool seen_w = false;
+    uint32_t slot = head;
+    memset(w, 0, sizeof(*w));
+    for (;;) {
+        if (slot >= size) {
+            vqf_or_bad(o, q, VQF_CL_D_05, D, head, slot, size, "next index out of range");
+            return false;
+        }
+        if (q->visit[slot] == stamp) {
+            vqf_or_bad(o, q, VQF_CL_SPLIT_DSC_05, D, head, slot, 0, "chain loops back to a descriptor");
+            return false;
+        }
+        q->visit[slot] = stamp;
+        if (q->owner[slot]) {
+            vqf_or_bad(o, q, VQF_CL_CLEAN_02, D, head, slot, q->owner[slot] - 1u,
+                "chain reuses a descriptor of an outstanding chain");
+            return false;
+        }
+        uint64_t base = q->desc + 16u * slot, addr = 0;
+        uint32_t len = 0;
+        uint16_t flags = 0, next = 0;
+        vqf_or_rd64(o, base, &addr);
+        vqf_or_rd32(o, base + 8, &len);
+        vqf_or_rd16(o, base + 12, &flags);
+        vqf_or_rd16(o, base + 14, &next);
+        w->ndesc++;
+        if (len && !or_feat(q->feat, VIRTIO_F_ACCESS_PLATFORM) && !vqf_mem_xlate(o->setup.mem, addr, len)) {
+            /* 6.1: without ACCESS_PLATFORM, buffers are guest memory */
+            vqf_or_bad(o, q, VQF_CL_RSVD_05, D, head, addr, len, "descriptor addresses memory outside the guest");
+            return false;
+        }
+        if (flags & VIRTQ_DESC_F_INDIRECT) {
+            if (!or_feat(q->feat, VIRTIO_F_INDIRECT_DESC)) {
+                vqf_or_bad(o, q, VQF_CL_SPLIT_IND_01, D, head, slot, flags, "INDIRECT without VIRTIO_F_INDIRECT_DESC");
+                return false;
+            }
+            if (flags & VIRTQ_DESC_F_NEXT) {
+                vqf_or_bad(o, q, VQF_CL_SPLIT_IND_04, D, head, slot, flags, "INDIRECT together with NEXT");
+                return false;
+            }
+            if (len == 0 || len % 16) {
+                vqf_or_bad(o, q, VQF_CL_D_05, D, head, slot, len, "indirect table length not a multiple of 16");
+                return false;
+            }
+            uint32_t ents = len / 16;
+            w->ind_addr = addr;
+            w->ind_len = len;
+            uint32_t i = 0, cnt = 0;
+            for (;;) {
+                uint64_t eb = addr + 16u * i, ea = 0;
+                uint32_t el = 0;
+                uint16_t ef = 0, en = 0;
+                vqf_or_rd64(o, eb, &ea);
+                vqf_or_rd32(o, eb + 8, &el);
+                vqf_or_rd16(o, eb + 12, &ef);
+                vqf_or_rd16(o, eb + 14, &en);
+                if (el && !or_feat(q->feat, VIRTIO_F_ACCESS_PLATFORM) && !vqf_mem_xlate(o->setup.mem, ea, el)) {
+                    vqf_or_bad(o, q, VQF_CL_RSVD_05, D, head, ea, el, "indirect entry addresses memory outside the guest");
+                    return false;
+                }
+                if (++cnt > ents) {
+                    vqf_or_bad(o, q, VQF_CL_SPLIT_DSC_05, D, head, i, ents, "indirect table loops");
+                    return false;
+                }
+                if (++n > size) {
+                    vqf_or_bad(o, q, VQF_CL_SPLIT_IND_03, D, head, n, size, "chain has more descriptors than the queue size");
+                    return false;
+                }
+                if (ef & VIRTQ_DESC_F_INDIRECT) {
+                    vqf_or_bad(o, q, VQF_CL_SPLIT_IND_02, D, head, i, ef, "INDIRECT inside an indirect table");
+                    return false;
+                }
+                if (seen_w && !(ef & VIRTQ_DESC_F_WRITE)) {
+                    vqf_or_bad(o, q, VQF_CL_SPLIT_FRM_03, D, head, i, ef, "device-readable after device-writable (indirect)");
+                    return false;
+                }
+                seen_w |= (ef & VIRTQ_DESC_F_WRITE) != 0;
+                total += el;
+                if (total > 0xffffffffull) {
+                    vqf_or_bad(o, q, VQF_CL_SPLIT_DSC_05, D, head, total, 0, "chain longer than 2^32 bytes");
+                    return false;
+                }
+                if (ef & VIRTQ_DESC_F_WRITE)
+                    w->wcap += el;
+                if (w->nind < OQ_IND_MAX) {
+                    struct oseg *s = &q->iseg[(size_t)head * OQ_IND_MAX + w->nind];
+                    s->addr = ea;
+                    s->len = el;
+                    s->write = (ef & VIRTQ_DESC_F_WRITE) ? 1 : 0;
+                }
+                w->nind++;
+                if (!(ef & VIRTQ_DESC_F_NEXT))
+                    break;
+                if (en >= ents) {
+                    vqf_or_bad(o, q, VQF_CL_D_05, D, head, en, ents, "indirect next out of range");
+                    return false;
+                }
+                if (in_order && en != i + 1) {
+                    vqf_or_bad(o, q, VQF_CL_SPLIT_IND_05, D, head, i, en, "IN_ORDER indirect entry does not chain to the next");
+                    return false;
+                }
+                i = en;
+            }
+            q->dseg[slot].addr = addr;
+            q->dseg[slot].len = len;
+            q->dseg[slot].write = SEG_IND;
+            return true;
+        }
+        if (++n > size) {
+            vqf_or_bad(o, q, VQF_CL_SPLIT_IND_03, D, head, n, size, "chain has more descriptors than the queue size");
+            return false;
+        }
+        if (seen_w && !(flags & VIRTQ_DESC_F_WRITE)) {
+            vqf_or_bad(o, q, VQF_CL_SPLIT_FRM_03, D, head, slot, flags, "device-readable after device-writable");
+            return false;
+        }
+        seen_w |= (flags & VIRTQ_DESC_F_WRITE) != 0;
+        total += len;
+        if (total > 0xffffffffull) {
+            vqf_or_bad(o, q, VQF_CL_SPLIT_DSC_05, D, head, total, 0, "chain longer than 2^32 bytes");
+            return false;
+        }
+        if (flags & VIRTQ_DESC_F_WRITE)
+            w->wcap += len;
+        q->dseg[slot].addr = addr;
+        q->dseg[slot].len = len;
+        q->dseg[slot].write = (flags & VIRTQ_DESC_F_WRITE) ? 1 : 0;
+        q->dnext[slot] = next;
+        if (!(flags & VIRTQ_DESC_F_NEXT))
+            return true;
+        if (in_order && next != (slot + 1) % size) {
+            vqf_or_bad(o, q, VQF_CL_SPLIT_DSC_06, D, head, slot, next, "IN_ORDER descriptor does not chain to the next slot");
+            return false;
+        }
+        slot = next;
+    }
+}
+
+void vqf_or_bbox_add(struct oq *q, uint64_t a, uint64_t len)
+{
+    if (!len)
+        return;
+    if (a < q->rlo)
+        q->rlo = a;
+    if (a + len > q->rhi || a + len < a)
+        q->rhi = a + len < a ? UINT64_MAX : a + len;
+}
+
+static void publish_chain(struct vqf_oracle *o, struct oq *q, uint16_t head)
+{
+    if (head >= q->num) {
+        vqf_or_bad(o, q, VQF_CL_D_05, VQF_SIDE_DRIVER, head, q->num, 0, "avail ring entry out of range");
+        return;
+    }
+    struct ochain *c = &q->ch[head];
+    if (c->out) {
+        vqf_or_bad(o, q, VQF_CL_CLEAN_02, VQF_SIDE_DRIVER, head, 0, 0, "head made available again while outstanding");
+        return;
+    }
+    struct walk w;
+    if (!walk_chain(o, q, head, &w))
+        return;
+    c->out = 1;
+    c->ndesc = w.ndesc;
+    c->nind = w.nind;
+    c->untracked = w.nind > OQ_IND_MAX;
+    c->ind_addr = w.ind_addr;
+    c->ind_len = w.ind_len;
+    c->wcap = w.wcap;
+    c->written = 0;
+    uint32_t slot = head;
+    for (unsigned d = 0; d < w.ndesc; d++) {
+        q->owner[slot] = (uint16_t)(head + 1u);
+        vqf_or_bbox_add(q, q->dseg[slot].addr, q->dseg[slot].len);
+        slot = q->dnext[slot];
+    }
+    for (unsigned i = 0; i < w.nind && i < OQ_IND_MAX; i++) {
+        const struct oseg *s = &q->iseg[(size_t)head * OQ_IND_MAX + i];
+        vqf_or_bbox_add(q, s->addr, s->len);
+    }
+    c->out_pos = (uint16_t)q->nout;
+    q->outlist[q->nout++] = head;
+    if (or_feat(q->feat, VIRTIO_F_IN_ORDER)) {
+        q->order[(q->order_head + q->order_len) % q->num] = head;
+        q->order_len++;
+    }
+    vqf_or_dev_publish(o, q, (unsigned)(q - o->q), head);
+}
+
+void vqf_or_retire(struct oq *q, uint16_t head)
+{
+    struct ochain *c = &q->ch[head];
+    if (!c->out)
+        return;
+    c->out = 0;
+    uint32_t slot = head;
+    for (unsigned d = 0; d < c->ndesc; d++) {
+        q->owner[slot] = 0;
+        slot = q->dnext[slot];
+    }
+    uint16_t last = q->outlist[--q->nout];
+    q->outlist[c->out_pos] = last;
+    q->ch[last].out_pos = c->out_pos;
+    if (q->nout == 0) {
+        q->rlo = UINT64_MAX;
+        q->rhi = 0;
+    }
+}
+
+static void avail_publish(struct vqf_oracle *o, struct oq *q)
+{
+    uint16_t now = 0;
+    vqf_or_rd16(o, q->driver + VIRTQ_AVAIL_IDX, &now);
+    uint16_t k = (uint16_t)(now - q->avail_idx);
+    if (k == 0)
+        return;
+    if (q->taint_drv) {
+        /* the device lied here: the ownership model no longer holds, judge nothing */
+        q->avail_idx = now;
+        q->avail_total += k;
+        return;
+    }
+    if (o->drv_wdirty && o->drv_barriers)
+        /* 2.7.13.3.1: a write barrier between the ring contents and the idx update */
+        vqf_or_bad(o, q, VQF_CL_SPLIT_PUB_01, VQF_SIDE_DRIVER, now, 0, 0,
+                   "avail idx published with no write barrier after the descriptor / ring writes");
+    o->drv_need_mb = true;
+    q->kick_unwanted = false;
+    if (k > q->num - q->nout) {
+        /* 2.7.6.1: idx never moves back, and never past the free entries */
+        vqf_or_bad(o, q, VQF_CL_SPLIT_AVL_01, VQF_SIDE_DRIVER, q->avail_idx, now, q->nout,
+            "avail idx moves backwards or past the free entries (old, new, outstanding)");
+        q->avail_idx = now;
+        return;
+    }
+    vqf_or_xport_publish(o, q);
+    for (uint16_t i = 0; i < k; i++) {
+        uint16_t head = 0;
+        vqf_or_rd16(o, q->driver + VIRTQ_AVAIL_RING((uint16_t)(q->avail_idx + i) % q->num), &head);
+        publish_chain(o, q, head);
+    }
+    q->avail_idx = now;
+    q->pub_since_read = true;
+    q->avail_total += k;
+}
+
+/* ---- completion: used ring (2.7.8) ---- */
+
+static void complete_one(struct vqf_oracle *o, struct oq *q, uint32_t id, uint32_t len)
+{
+    const unsigned V = VQF_SIDE_DEVICE;
+    struct ochain *c = &q->ch[id];
+    if (len > c->wcap)
+        /* D-04; for the entropy device D-18 states the same bound */
+        vqf_or_bad(o, q, o->setup.device_id == VIRTIO_ID_RNG ? VQF_CL_D_18 : VQF_CL_D_04, V, id, len, c->wcap,
+                   "used len exceeds the writable capacity (id, len, capacity)");
+    else if (!c->untracked && c->written > 0 && len > c->written)
+        /* 2.7.8.2: len bytes really written into the writable part before publication.
+         * Judged only when the device wrote this chain through logged DMA at all: a device
+         * writing through raw pointers is invisible here, not guilty. */
+        vqf_or_bad(o, q, VQF_CL_SPLIT_USD_02, V, id, len, c->written, "used len exceeds the bytes written (id, len, written)");
+    vqf_or_dev_complete(o, q, (unsigned)(q - o->q), (uint16_t)id, len);
+    vqf_or_retire(q, (uint16_t)id);
+}
+
+static void used_publish(struct vqf_oracle *o, struct oq *q, unsigned qi)
+{
+    const unsigned V = VQF_SIDE_DEVICE;
+    uint16_t now = 0;
+    vqf_or_rd16(o, q->device + VIRTQ_USED_IDX, &now);
+    uint16_t old = q->used_idx;
+    uint16_t k = (uint16_t)(now - old);
+    if (k == 0)
+        return;
+    q->used_idx = now;
+    q->upub_since_read = true;
+    q->irq_unwanted = false;
+    q->used_total += k;
+    bool fresh = q->fresh_after_reset;
+    q->fresh_after_reset = false;
+    if (q->taint_dev)
+        return;
+    if (k > q->nout) {
+        /* D-02: never more used entries than buffers made available (after a queue reset
+         * the count restarts at 0: stale state is VQRST-02) */
+        vqf_or_bad(o, q, fresh ? VQF_CL_VQRST_02 : VQF_CL_D_02, V, old, now, q->nout,
+            "used idx runs ahead of the outstanding buffers (old, new, outstanding)");
+        return;
+    }
+    bool in_order = or_feat(q->feat, VIRTIO_F_IN_ORDER);
+    uint16_t pos = old;
+    while (pos != now) {
+        uint32_t p = pos % q->num;
+        if (!q->elem_written[p]) {
+            /* Written invisibly, or not yet (then SPLIT-USD-01 fires when it is): the shadow
+             * cannot follow this queue any further. */
+            for (uint16_t r = pos; r != now; r++)
+                if (!q->elem_written[r % q->num])
+                    q->elem_late[r % q->num] = 1;
+            q->taint_dev = q->taint_drv = true;
+            return;
+        }
+        q->elem_written[p] = 0;
+        uint32_t id = 0, len = 0;
+        vqf_or_rd32(o, q->device + VIRTQ_USED_RING(p), &id);
+        vqf_or_rd32(o, q->device + VIRTQ_USED_RING(p) + 4, &len);
+        if (id >= q->num || !q->ch[id].out) {
+            vqf_or_bad(o, q, VQF_CL_D_03, V, id, pos, 0, "used id is not an outstanding head (id, used position)");
+            return;
+        }
+        if (!in_order) {
+            complete_one(o, q, id, len);
+            pos++;
+            continue;
+        }
+        /* IN_ORDER (2.7.9 / D-07): one entry may stand for a batch ending with id */
+        uint32_t j = 0;
+        while (j < q->order_len && q->order[(q->order_head + j) % q->num] != id)
+            j++;
+        uint16_t left = (uint16_t)(now - pos);
+        if (j >= q->order_len || j + 1u > left) {
+            vqf_or_bad(o, q, VQF_CL_RSVD_18, V, id, q->order[q->order_head % q->num], left,
+                "IN_ORDER used id is not the next buffer in avail order (id, expected, entries left)");
+            return;
+        }
+        for (uint32_t s = 0; s < j; s++) {
+            uint16_t hh = q->order[q->order_head % q->num];
+            /* D-07: the buffers a batch entry skips count as fully used */
+            vqf_or_dev_complete(o, q, qi, hh, (uint32_t)q->ch[hh].wcap);
+            vqf_or_retire(q, hh);
+            q->order_head = (q->order_head + 1) % q->num;
+            q->order_len--;
+        }
+        q->order_head = (q->order_head + 1) % q->num;
+        q->order_len--;
+        complete_one(o, q, id, len);
+        pos = (uint16_t)(pos + j + 1);
+    }
+    vqf_or_dev_used_end(o, q, qi);
+}
+
+/* ---- device writes into buffers and indirect tables ---- */
+
+/* The segment of chain h that wholly contains [gpa, gpa+len), or NULL. The device works on
+ * one chain at a time, so the chain it touched last answers most accesses without a scan of
+ * every outstanding chain: a range wholly inside one segment of one chain can belong to
+ * another chain only if the driver shared memory between chains. */
+static const struct oseg *hit_seg(const struct oq *q, uint16_t h, uint64_t gpa, uint64_t len)
+{
+    if (h >= q->num || !q->ch[h].out || gpa + len < gpa)
+        return NULL;
+    const struct ochain *c = &q->ch[h];
+    uint32_t slot = h;
+    for (unsigned d = 0; d < c->ndesc; d++) {
+        const struct oseg *s = &q->dseg[slot];
+        if (gpa >= s->addr && gpa + len <= s->addr + s->len)
+            return s;
+        slot = q->dnext[slot];
+    }
+    if (!c->untracked)
+        for (unsigned e = 0; e < c->nind; e++) {
+            const struct oseg *s = &q->iseg[(size_t)h * OQ_IND_MAX + e];
+            if (gpa >= s->addr && gpa + len <= s->addr + s->len)
+                return s;
+        }
+    return NULL;
+}
+
+void vqf_or_dev_buffer_write(struct vqf_oracle *o, struct oq *q, uint64_t gpa, uint64_t len)
+{
+    if (q->nout == 0 || gpa >= q->rhi || gpa + len <= q->rlo)
+        return;
+    const struct oseg *hs = hit_seg(q, q->hit, gpa, len);
+    if (hs && hs->write == 1) {
+        q->ch[q->hit].written += len;
+        return;
+    }
+    for (uint32_t i = 0; i < q->nout; i++) {
+        uint16_t h = q->outlist[i];
+        struct ochain *c = &q->ch[h];
+        uint32_t slot = h;
+        if (hit_seg(q, h, gpa, len))
+            q->hit = h;
+        for (unsigned d = 0; d < c->ndesc; d++) {
+            const struct oseg *s = &q->dseg[slot];
+            if (vqf_or_overlap(gpa, len, s->addr, s->len)) {
+                if (s->write == SEG_IND) {
+                    if (!q->packed) /* 2.7.5.1; the packed chapter has no such rule */
+                        vqf_or_bad(o, q, VQF_CL_SPLIT_DSC_04, VQF_SIDE_DEVICE, gpa, h, s->addr,
+                            "device writes an outstanding indirect table (gpa, head, table)");
+                    return;
+                }
+                if (!s->write) {
+                    vqf_or_bad(o, q, q->packed ? VQF_CL_PACK_DSC_01 : VQF_CL_SPLIT_DSC_01, VQF_SIDE_DEVICE, gpa, h, s->addr,
+                        "device writes a device-readable buffer (gpa, head, buffer)");
+                    return;
+                }
+                uint64_t lo = gpa > s->addr ? gpa : s->addr;
+                uint64_t hi = gpa + len < s->addr + s->len ? gpa + len : s->addr + s->len;
+                c->written += hi - lo;
+            }
+            slot = q->dnext[slot];
+        }
+        if (c->untracked)
+            continue;
+        for (unsigned e = 0; e < c->nind; e++) {
+            const struct oseg *s = &q->iseg[(size_t)h * OQ_IND_MAX + e];
+            if (!vqf_or_overlap(gpa, len, s->addr, s->len))
+                continue;
+            if (!s->write) {
+                vqf_or_bad(o, q, q->packed ? VQF_CL_PACK_DSC_01 : VQF_CL_SPLIT_DSC_01, VQF_SIDE_DEVICE, gpa, h, s->addr,
+                    "device writes a device-readable buffer (gpa, head, buffer)");
+                return;
+            }
+            uint64_t lo = gpa > s->addr ? gpa : s->addr;
+            uint64_t hi = gpa + len < s->addr + s->len ? gpa + len : s->addr + s->len;
+            c->written += hi - lo;
+        }
+    }
+}
+
+/* The driver writes memory that an outstanding chain owns (3.3.1). */
+/* The device reads memory a chain gave it to write (2.7.5.1 / 2.8.15: should not). */
+void vqf_or_dev_buffer_read(struct vqf_oracle *o, struct oq *q, uint64_t gpa, uint64_t len)
+{
+    if (q->nout == 0 || gpa >= q->rhi || gpa + len <= q->rlo)
+        return;
+    const struct oseg *hs = hit_seg(q, q->hit, gpa, len);
+    if (hs && hs->write == 0)
+        return;
+    for (uint32_t i = 0; i < q->nout; i++) {
+        uint16_t h = q->outlist[i];
+        struct ochain *c = &q->ch[h];
+        if (hit_seg(q, h, gpa, len))
+            q->hit = h;
+        if (c->wcap == 0)
+            continue;
+        uint32_t slot = h;
+        for (unsigned d = 0; d < c->ndesc; d++) {
+            const struct oseg *s = &q->dseg[slot];
+            if (s->write == 1 && vqf_or_overlap(gpa, len, s->addr, s->len)) {
+                vqf_or_bad(o, q, q->packed ? VQF_CL_PACK_DSC_02 : VQF_CL_SPLIT_DSC_02, VQF_SIDE_DEVICE, gpa, h, s->addr,
+                           "device reads a device-writable buffer (gpa, head, buffer)");
+                return;
+            }
+            slot = q->dnext[slot];
+        }
+        for (unsigned e = 0; e < c->nind && e < OQ_IND_MAX; e++) {
+            const struct oseg *s = &q->iseg[(size_t)h * OQ_IND_MAX + e];
+            if (s->write && vqf_or_overlap(gpa, len, s->addr, s->len)) {
+                vqf_or_bad(o, q, q->packed ? VQF_CL_PACK_DSC_02 : VQF_CL_SPLIT_DSC_02, VQF_SIDE_DEVICE, gpa, h, s->addr,
+                           "device reads a device-writable buffer (gpa, head, buffer)");
+                return;
+            }
+        }
+    }
+}
+
+void vqf_or_drv_buffer_write(struct vqf_oracle *o, struct oq *q, uint64_t gpa, uint64_t len)
+{
+    if (q->nout == 0 || gpa >= q->rhi || gpa + len <= q->rlo)
+        return;
+    for (uint32_t i = 0; i < q->nout; i++) {
+        uint16_t h = q->outlist[i];
+        struct ochain *c = &q->ch[h];
+        uint32_t slot = h;
+        for (unsigned d = 0; d < c->ndesc; d++) {
+            const struct oseg *s = &q->dseg[slot];
+            if (vqf_or_overlap(gpa, len, s->addr, s->len)) {
+                vqf_or_bad(o, q, s->write == SEG_IND ? VQF_CL_CLEAN_01 : VQF_CL_CLEAN_02, VQF_SIDE_DRIVER, gpa, h, s->addr,
+                    s->write == SEG_IND ? "driver rewrites the indirect table of an outstanding chain"
+                                        : "driver writes a buffer of an outstanding chain");
+                return;
+            }
+            slot = q->dnext[slot];
+        }
+        for (unsigned e = 0; e < c->nind && e < OQ_IND_MAX; e++) {
+            const struct oseg *s = &q->iseg[(size_t)h * OQ_IND_MAX + e];
+            if (vqf_or_overlap(gpa, len, s->addr, s->len)) {
+                vqf_or_bad(o, q, VQF_CL_CLEAN_02, VQF_SIDE_DRIVER, gpa, h, s->addr,
+                    "driver writes a buffer of an outstanding chain");
+                return;
+            }
+        }
+    }
+}
+
+/* ---- access dispatch ---- */
+
+static bool covers(uint64_t gpa, uint64_t len, uint64_t field, unsigned flen)
+{
+    return vqf_or_overlap(gpa, len, field, flen);
+}
+
+void vqf_or_split_access(struct vqf_oracle *o, unsigned qi, unsigned side, unsigned kind, uint64_t gpa,
+                         uint64_t len)
+{
+    struct oq *q = &o->q[qi];
+    uint32_t size = q->num;
+    bool in_desc = vqf_or_overlap(gpa, len, q->desc, desc_len(q));
+    bool in_avail = vqf_or_overlap(gpa, len, q->driver, avail_len(q));
+    bool in_used = vqf_or_overlap(gpa, len, q->device, used_len(q));
+    bool event_idx = or_feat(q->feat, VIRTIO_F_EVENT_IDX);
+    if (side == VQF_SIDE_DRIVER) {
+        if (kind == VQF_ACC_WRITE) {
+            if (in_desc || (in_avail && vqf_or_overlap(gpa, len, q->driver + VIRTQ_AVAIL_RING(0), 2ull * size)))
+                o->drv_wdirty = true;
+            if (in_desc && !q->taint_drv) {
+                uint64_t first = (gpa < q->desc ? 0 : (gpa - q->desc) / 16);
+                uint64_t last = (gpa + len - 1 - q->desc) / 16;
+                if (last >= size)
+                    last = size - 1;
+                for (uint64_t s = first; s <= last; s++)
+                    if (q->owner[s]) {
+                        /* 3.3.1: descriptors of buffers the device owns are not altered */
+                        vqf_or_bad(o, q, VQF_CL_CLEAN_01, VQF_SIDE_DRIVER, s, q->owner[s] - 1u, gpa,
+                            "driver rewrites a descriptor of an outstanding chain (slot, head, gpa)");
+                        break;
+                    }
+            }
+            if (in_avail) {
+                if (covers(gpa, len, q->driver + VIRTQ_AVAIL_FLAGS, 2)) {
+                    uint16_t f = 0;
+                    vqf_or_rd16(o, q->driver + VIRTQ_AVAIL_FLAGS, &f);
+                    if (event_idx && f != 0)
+                        /* 2.7.7.1: with EVENT_IDX avail->flags is 0 */
+                        vqf_or_bad(o, q, VQF_CL_SPLIT_UNS_03, VQF_SIDE_DRIVER, f, 0, 0, "avail->flags not 0 with EVENT_IDX");
+                    else if (!event_idx && (f & ~1u))
+                        /* 2.7.7.1: without EVENT_IDX avail->flags is 0 or 1 */
+                        vqf_or_bad(o, q, VQF_CL_SPLIT_UNS_01, VQF_SIDE_DRIVER, f, 0, 0, "avail->flags not 0 or 1");
+                }
+                if (covers(gpa, len, q->driver + VIRTQ_AVAIL_IDX, 2))
+                    avail_publish(o, q);
+            }
+            if (in_used && !q->taint_drv)
+                /* D-14: the used ring is the device's (the driver zeroes it before enabling) */
+                vqf_or_bad(o, q, VQF_CL_D_14, VQF_SIDE_DRIVER, gpa, len, 0, "driver writes the live used ring");
+            if (!in_desc && !in_avail && !in_used && !q->taint_drv)
+                vqf_or_drv_buffer_write(o, q, gpa, len);
+        } else if (in_used && !q->taint_drv) {
+            uint64_t rs = q->device + VIRTQ_USED_RING(0);
+            if (q->used_total < size && gpa >= rs && vqf_or_overlap(gpa, len, rs, 8ull * size) &&
+                (gpa - rs) / 8 >= q->used_total) {
+                /* 2.7.7.1: the driver does not consume past used->idx (entry never published) */
+                vqf_or_bad(o, q, VQF_CL_SPLIT_UNS_05, VQF_SIDE_DRIVER, (gpa - rs) / 8, q->used_idx, 0,
+                           "driver reads a used element beyond used->idx (position, used idx)");
+                return;
+            }
+            /* the driver reads the device's suppression field after publishing: its kick
+             * decision (2.7.10.1) */
+            bool fl = !event_idx && covers(gpa, len, q->device + VIRTQ_USED_FLAGS, 2);
+            bool ev_hit = event_idx && covers(gpa, len, q->device + VIRTQ_AVAIL_EVENT(size), 2);
+            if ((fl || ev_hit) && q->pub_since_read && o->drv_need_mb && o->drv_barriers)
+                /* 2.7.13.4.1: a full barrier between the idx update and this read */
+                vqf_or_bad(o, q, VQF_CL_SPLIT_PUB_02, VQF_SIDE_DRIVER, gpa, q->avail_idx, 0,
+                           "suppression field read with no full barrier after publishing");
+            if (fl) {
+                uint16_t f = 0;
+                vqf_or_rd16(o, q->device + VIRTQ_USED_FLAGS, &f);
+                bool want = !(f & VIRTQ_USED_F_NO_NOTIFY);
+                if (want) {
+                    q->kick_unwanted = false;
+                    if (q->pub_since_read) {
+                        q->kick_owed = true;
+                        q->kick_clause = VQF_CL_SPLIT_ANS_04;
+                    }
+                } else if (q->pub_since_read) {
+                    q->kick_unwanted = true;
+                }
+                q->pub_since_read = false;
+            } else if (ev_hit) {
+                uint16_t ev = 0;
+                vqf_or_rd16(o, q->device + VIRTQ_AVAIL_EVENT(size), &ev);
+                if (q->pub_since_read) {
+                    bool want = vqf_need_event(ev, q->avail_idx, q->kick_base);
+                    if (want) {
+                        q->kick_owed = true;
+                        q->kick_clause = VQF_CL_SPLIT_ANS_06;
+                    }
+                    q->kick_unwanted = !want;
+                    q->kick_base = q->avail_idx;
+                    q->pub_since_read = false;
+                }
+            }
+        }
+        return;
+    }
+    if (side != VQF_SIDE_DEVICE)
+        return;
+    if (kind == VQF_ACC_WRITE) {
+        if (in_used) {
+            /* used elements: note them, or catch one written after its publication */
+            uint64_t rs = q->device + VIRTQ_USED_RING(0);
+            if (vqf_or_overlap(gpa, len, rs, 8ull * size)) {
+                uint64_t first = gpa < rs ? 0 : (gpa - rs) / 8;
+                uint64_t last = (gpa + len - 1 - rs) / 8;
+                if (last >= size)
+                    last = size - 1;
+                for (uint64_t p = first; p <= last; p++) {
+                    if (q->elem_late[p]) {
+                        q->elem_late[p] = 0;
+                        /* 2.7.8.2: the element is written before used->idx covers it */
+                        vqf_or_find(o, VQF_CL_SPLIT_USD_01, VQF_SIDE_DEVICE, p, q->used_idx, 0,
+                                    "queue %u: used element %llu written after used->idx (%u) published it", qi,
+                                    (unsigned long long)p, q->used_idx);
+                    } else {
+                        q->elem_written[p] = 1;
+                    }
+                }
+            }
+            if (covers(gpa, len, q->device + VIRTQ_USED_FLAGS, 2) && !q->taint_dev) {
+                uint16_t f = 0;
+                vqf_or_rd16(o, q->device + VIRTQ_USED_FLAGS, &f);
+                if (event_idx && f != 0)
+                    /* 2.7.10.2: with EVENT_IDX used->flags stays 0 */
+                    vqf_or_bad(o, q, VQF_CL_SPLIT_ANS_10, VQF_SIDE_DEVICE, f, 0, 0, "used->flags not 0 with EVENT_IDX");
+                else if (!event_idx && (f & ~1u))
+                    vqf_or_bad(o, q, VQF_CL_SPLIT_ANS_08, VQF_SIDE_DEVICE, f, 0, 0, "used->flags not 0 or 1");
+            }
+            if (covers(gpa, len, q->device + VIRTQ_USED_IDX, 2))
+                used_publish(o, q, qi);
+            return;
+        }
+        if (q->taint_dev)
+            return;
+        if (in_desc) {
+            /* 2.7.5.1: the device never writes the descriptor table */
+            vqf_or_bad(o, q, VQF_CL_SPLIT_DSC_04, VQF_SIDE_DEVICE, gpa, len, q->desc, "device writes the descriptor table");
+            return;
+        }
+        if (in_avail) {
+            vqf_or_bad(o, q, VQF_CL_D_14, VQF_SIDE_DEVICE, gpa, len, q->driver, "device writes the available ring");
+            return;
+        }
+        vqf_or_dev_buffer_write(o, q, gpa, len);
+        return;
+    }
+    {
+        uint64_t ra = q->driver + VIRTQ_AVAIL_RING(0);
+        if (in_avail && (uint16_t)(q->avail_idx - (uint16_t)q->dev_cons) != 0 &&
+            covers(gpa, len, ra + 2ull * (q->dev_cons % size), 2))
+            q->dev_cons++; /* the device took the next available entry */
+        if (in_avail && !q->taint_dev && q->avail_total < size && gpa >= ra &&
+            vqf_or_overlap(gpa, len, ra, 2ull * size) && (gpa - ra) / 2 >= q->avail_total) {
+            /* 2.7.10.2: the device does not read past avail->idx, whatever notifications say */
+            vqf_or_bad(o, q, VQF_CL_SPLIT_ANS_12, VQF_SIDE_DEVICE, (gpa - ra) / 2, q->avail_idx, 0,
+                       "device reads an avail entry beyond avail->idx (position, avail idx)");
+            return;
+        }
+    }
+    if (!in_desc && !in_avail && !in_used && !q->taint_dev) {
+        vqf_or_dev_buffer_read(o, q, gpa, len);
+        return;
+    }
+    /* device reads of the driver's suppression field after publishing used entries: its
+     * notification decision (2.7.7.2) */
+    if (in_avail && !q->taint_dev) {
+        if (!event_idx && covers(gpa, len, q->driver + VIRTQ_AVAIL_FLAGS, 2)) {
+            uint16_t f = 0;
+            vqf_or_rd16(o, q->driver + VIRTQ_AVAIL_FLAGS, &f);
+            bool want = !(f & VIRTQ_AVAIL_F_NO_INTERRUPT);
+            if (want) {
+                q->irq_unwanted = false;
+                if (q->upub_since_read) {
+                    q->irq_owed = true;
+                    q->irq_clause = VQF_CL_SPLIT_UNS_08;
+                }
+            } else if (q->upub_since_read) {
+                q->irq_unwanted = true;
+            }
+            q->upub_since_read = false;
+        } else if (event_idx && q->upub_since_read && covers(gpa, len, q->driver + VIRTQ_USED_EVENT(size), 2)) {
+            uint16_t ev = 0;
+            vqf_or_rd16(o, q->driver + VIRTQ_USED_EVENT(size), &ev);
+            bool want = vqf_need_event(ev, q->used_idx, q->irq_base);
+            if (want) {
+                q->irq_owed = true;
+                q->irq_clause = VQF_CL_SPLIT_UNS_10;
+            }
+            q->irq_unwanted = !want;
+            q->irq_base = q->used_idx;
+            q->upub_since_read = false;
+        }
+    }
+}
+
+void vqf_or_split_kick(struct vqf_oracle *o, unsigned qi, uint32_t val)
+{
+    struct oq *q = &o->q[qi];
+    if (!q->live)
+        return;
+    if (or_feat(q->feat, VIRTIO_F_NOTIFICATION_DATA) && !q->taint_drv) {
+        uint16_t next = (uint16_t)(val >> 16);
+        if (next != q->avail_idx)
+            /* 2.9 (D-09): split next_off/next_wrap carry the avail idx */
+            vqf_or_bad(o, q, VQF_CL_D_09, VQF_SIDE_DRIVER, val, next, q->avail_idx,
+                "notification data next_off/next_wrap differ from the published avail idx (value, next, idx)");
+    }
+    if (q->kick_unwanted && !q->taint_drv)
+        /* 2.7.10.1: no notification when the device asked for none */
+        vqf_or_bad(o, q, or_feat(q->feat, VIRTIO_F_EVENT_IDX) ? VQF_CL_SPLIT_ANS_07 : VQF_CL_SPLIT_ANS_03,
+                   VQF_SIDE_DRIVER, val, q->avail_idx, 0, "notification sent although the device asked for none");
+    q->kick_unwanted = false;
+    q->kick_owed = false;
+    q->pub_since_read = false;
+    q->kick_base = q->avail_idx;
+}
+
+void vqf_or_split_irq(struct vqf_oracle *o)
+{
+    /* virtio-mmio has one interrupt line: a used-buffer notification covers every queue, so
+     * an unwanted one is judged only when a single queue is live. */
+    unsigned live = 0, last = 0;
+    for (unsigned i = 0; i < OQ_MAX; i++)
+        if (o->q[i].live) {
+            live++;
+            last = i;
+        }
+    struct oq *one = &o->q[last];
+    if (live == 1 && !one->packed && one->irq_unwanted && !one->taint_dev)
+        /* 2.7.7.2: no notification when the driver asked for none */
+        vqf_or_bad(o, one, or_feat(one->feat, VIRTIO_F_EVENT_IDX) ? VQF_CL_SPLIT_UNS_11 : VQF_CL_SPLIT_UNS_07,
+                   VQF_SIDE_DEVICE, last, one->used_idx, 0, "used-buffer notification although the driver asked for none");
+    for (unsigned i = 0; i < OQ_MAX; i++) {
+        struct oq *q = &o->q[i];
+        if (!q->live || q->packed)
+            continue;
+        q->irq_unwanted = false;
+        q->irq_owed = false;
+        q->upub_since_read = false;
+        q->irq_base = q->used_idx;
+    }
+}
+
+void vqf_or_split_idle(struct vqf_oracle *o, unsigned qi)
+{
+    struct oq *q = &o->q[qi];
+    if (q->kick_owed && !q->taint_drv)
+        /* 2.7.10.1: a notification follows the publication before the driver goes idle */
+        vqf_or_find(o, q->kick_clause, VQF_SIDE_DRIVER, qi, q->avail_idx, 0,
+                    "queue %u: avail idx %u published, the device asked for a notification, none was sent", qi,
+                    q->avail_idx);
+    if (q->irq_owed && !q->taint_dev)
+        /* 2.7.7.2: a used-buffer notification follows before the device goes idle */
+        vqf_or_find(o, q->irq_clause, VQF_SIDE_DEVICE, qi, q->used_idx, 0,
+                    "queue %u: used idx %u published, the driver asked for a notification, none was sent", qi,
+                    q->used_idx);
+    q->kick_owed = q->irq_owed = false;
+}

@@ -29,4 +29,6 @@ endif()
 # final target links the engine's main().
 if(LIB_FUZZING_ENGINE MATCHES "-fsanitize=fuzzer")
   add_compile_options(-fsanitize=fuzzer-no-link)
+  # Tools built beside the targets (seed compiler, CLI) link the coverage callbacks too.
+  add_link_options(-fsanitize=fuzzer-no-link)
 endif()

@@ -436,9 +436,10 @@ static int complete(struct blk_drv *b, struct blk_req *r, uint32_t len)
         check_read(b, host + SLOT_DATA, r->sector, r->nsec);
     else if (r->kind == K_GET_ID && !id_ok(host + SLOT_DATA))
         b->data_errors++;
-    if (r->kind == K_WRITE && r->phase == 0) {
+    if (r->kind == K_WRITE && r->phase == 0 && (uint64_t)r->sector + r->nsec <= b->capacity) {
         /* Read back what was written while the range is still held (5.2.6: the write has
-         * completed, so a later read sees it). */
+         * completed, so a later read sees it). Not when the capacity shrank under the write:
+         * the read would reach past it (BLK-10). */
         r->phase = 1;
         r->expect = VIRTIO_BLK_S_OK;
         if (post(b, r, VIRTIO_BLK_T_IN) == 0)
@@ -474,6 +475,12 @@ static int blk_drv_interrupt(void *p)
         recover(b); /* 2.1.2: DEVICE_NEEDS_RESET, the driver resets the device */
         return 0;
     }
+    /* BLK-09 (5.2.6.1): on a configuration change, look at the capacity again, before any
+     * completion can lead to a new request (a write's read-back) that must respect it. */
+    if ((isr & VIRTIO_MMIO_INT_CONFIG) && read_config(b) != 0) {
+        recover(b);
+        return 0;
+    }
     int done = 0;
     for (uint16_t q = 0; q < b->nq; q++) {
         struct vqf_vq_drv *vq = &b->vd.q[q].vq;
@@ -506,9 +513,6 @@ static int blk_drv_interrupt(void *p)
             }
         } while (!vqf_vq_drv_enable_cb(vq));
     }
-    /* BLK-09 (5.2.6.1): on a configuration change, look at the capacity again. */
-    if ((isr & VIRTIO_MMIO_INT_CONFIG) && read_config(b) != 0)
-        recover(b);
     return done;
 }
 

@@ -13,6 +13,7 @@
 #include "emulator/driver/drivers.h"
 #include "emulator/transport/vdrv.h"
 
+#define CDRV_MAX_STREAK 4u      /* recoveries in a row before the driver gives up */
 #define CDRV_MAX_PORTS 7u       /* 4 + 2 * 6 queues fit VQF_VDRV_MAX_QUEUES */
 #define CDRV_SLOTS 128u         /* buffers per data queue in the pool */
 #define CDRV_RX_BUF 256u
@@ -52,6 +53,7 @@ struct console_drv {
     uint16_t crx_nfree, ctx_nfree, crx_slots, ctx_slots;
     uint8_t scratch[CDRV_TX_BUF];
     unsigned errors, recoveries, ctrl_dropped;
+    unsigned streak;          /* recoveries since the last verified echo or requested reset */
     struct cdrv_port *port[CDRV_MAX_PORTS]; /* host state, allocated when a port is first set up */
 };
 
@@ -231,6 +233,24 @@ static int port_setup(struct console_drv *c, uint32_t p)
     return 0;
 }
 
+/* Read the config fields this driver uses (5.3.4), each inside its own generation loop
+ * (CFG-02) and only when its feature was negotiated: 2.5.1 (CFG-03) forbids touching a field
+ * whose feature the device does not offer. Fields left unread stay zero in cfg. */
+static int console_read_config(struct console_drv *c, uint8_t cfg[VIRTIO_CONSOLE_CFG_EMERG_WR])
+{
+    memset(cfg, 0, VIRTIO_CONSOLE_CFG_EMERG_WR);
+    if (vqf_vdrv_has(&c->v, VIRTIO_CONSOLE_F_SIZE) &&
+        vqf_vdrv_config_read(&c->v, VIRTIO_CONSOLE_CFG_COLS, cfg + VIRTIO_CONSOLE_CFG_COLS, 4) != 0)
+        return -1; /* cols and rows: one field pair, read together */
+    if (vqf_vdrv_has(&c->v, VIRTIO_CONSOLE_F_MULTIPORT) &&
+        vqf_vdrv_config_read(&c->v, VIRTIO_CONSOLE_CFG_MAX_NR_PORTS, cfg + VIRTIO_CONSOLE_CFG_MAX_NR_PORTS, 4) !=
+            0)
+        return -1;
+    c->cols = vqf_le16(cfg + VIRTIO_CONSOLE_CFG_COLS);
+    c->rows = vqf_le16(cfg + VIRTIO_CONSOLE_CFG_ROWS);
+    return 0;
+}
+
 static int console_probe(void *drv)
 {
     struct console_drv *c = drv;
@@ -255,12 +275,10 @@ static int console_probe(void *drv)
 
     /* Configuration (5.3.4) inside the generation loop (CFG-02). */
     uint8_t cfg[VIRTIO_CONSOLE_CFG_EMERG_WR];
-    if (vqf_vdrv_config_read(v, 0, cfg, sizeof(cfg)) != 0) {
+    if (console_read_config(c, cfg) != 0) {
         vqf_vdrv_fail(v);
         return -1;
     }
-    c->cols = vqf_le16(cfg + VIRTIO_CONSOLE_CFG_COLS);
-    c->rows = vqf_le16(cfg + VIRTIO_CONSOLE_CFG_ROWS);
     uint32_t ports = 1;
     if (c->multiport) {
         uint32_t max = vqf_le32(cfg + VIRTIO_CONSOLE_CFG_MAX_NR_PORTS);
@@ -307,10 +325,19 @@ static int console_probe(void *drv)
     return 0;
 }
 
+/* Reset and probe again after the device broke the protocol or asked for a reset. A device
+ * that keeps breaking it with no echo verified in between is given up on (3.1.1: FAILED): the
+ * probe itself makes traffic (DEVICE_READY, 5.3.6.2), so chasing such a device would never
+ * end. The driver then stays down until the next requested reset. */
 static void recover(struct console_drv *c)
 {
     c->recoveries++;
+    drop_state(c);
     vqf_vdrv_reset(&c->v);
+    if (++c->streak > CDRV_MAX_STREAK) {
+        vqf_vdrv_fail(&c->v);
+        return;
+    }
     (void)console_probe(c);
 }
 
@@ -522,6 +549,8 @@ static int console_interrupt(void *drv)
         done += r;
         port_rx_fill(c, p);
     }
+    if (done > 0)
+        c->streak = 0; /* the device works again */
     return done;
 }
 
@@ -552,6 +581,7 @@ static int console_control(void *drv, unsigned request, uint32_t arg)
     struct console_drv *c = drv;
     switch (request) {
     case VQF_CTL_RESET:
+        c->streak = 0;
         vqf_vdrv_reset(&c->v);
         return console_probe(c);
     case VQF_CTL_QUEUE_RESET: {
@@ -586,11 +616,7 @@ static int console_control(void *drv, unsigned request, uint32_t arg)
     }
     case VQF_CTL_CONFIG: {
         uint8_t cfg[VIRTIO_CONSOLE_CFG_EMERG_WR];
-        if (vqf_vdrv_config_read(&c->v, 0, cfg, sizeof(cfg)) != 0)
-            return -1;
-        c->cols = vqf_le16(cfg + VIRTIO_CONSOLE_CFG_COLS);
-        c->rows = vqf_le16(cfg + VIRTIO_CONSOLE_CFG_ROWS);
-        return 0;
+        return console_read_config(c, cfg);
     }
     default:
         return -1;

@@ -32,6 +32,7 @@
 #define NDRV_RX_HEAD_SEG 8u      /* rx buffers are two descriptors: the header straddles them */
 #define NDRV_EXPECT 512u         /* frames sent and not yet seen back, per pair */
 #define NDRV_CTRL_TOKEN 0xffffu
+#define NDRV_MAX_STREAK 4u       /* recoveries in a row before the driver gives up */
 #define NDRV_ETHERTYPE 0x88b5u   /* IEEE local experimental ethertype */
 
 /* A frame sent and not yet seen back: its seed, and its length with NDRV_UNCERTAIN when it
@@ -72,10 +73,13 @@ struct net_drv {
     bool ctrl_out;
     uint32_t mtu;             /* frames are at most mtu + 14 bytes */
     uint32_t rx_cap;          /* bytes posted per rx buffer */
+    uint8_t rx_segs, tx_segs; /* descriptors per rx / tx chain: 2, or 1 when the ring holds
+                               * only one descriptor and there is no indirect table */
     uint8_t mac[6];
     uint8_t scratch[NDRV_SLOT_BYTES];
     unsigned errors;
     unsigned recoveries;
+    unsigned streak;          /* recoveries since the last verified frame or requested reset */
     struct ndrv_pair *pair[NDRV_MAX_PAIRS]; /* host state, allocated when a pair is first set up */
 };
 
@@ -177,7 +181,9 @@ static void pair_rx_fill(struct net_drv *n, unsigned pi)
         uint16_t slot = p->rx_free[p->rx_nfree - 1];
         uint64_t a = p->rx_pool + (uint64_t)slot * NDRV_SLOT_BYTES;
         struct vqf_seg sg[2] = {{a, NDRV_RX_HEAD_SEG, 1}, {a + NDRV_RX_HEAD_SEG, n->rx_cap - NDRV_RX_HEAD_SEG, 1}};
-        if (vqf_vq_drv_add(vq, sg, 0, 2, slot, add_flags(n)) < 0)
+        if (n->rx_segs == 1)
+            sg[0].len = n->rx_cap;
+        if (vqf_vq_drv_add(vq, sg, 0, n->rx_segs, slot, add_flags(n)) < 0)
             break;
         p->rx_nfree--;
         added++;
@@ -221,6 +227,27 @@ static void drop_state(struct net_drv *n)
     }
 }
 
+/* Read the config fields this driver uses (5.1.4), each inside its own generation loop
+ * (CFG-02) and only when its feature was negotiated: 2.5.1 (CFG-03) forbids touching a field
+ * whose feature the device does not offer. Fields left unread stay zero in cfg. */
+static int net_read_config(struct net_drv *n, uint8_t cfg[VIRTIO_NET_CFG_SPEED])
+{
+    static const struct {
+        uint8_t off, len, bit;
+    } fields[] = {
+        {VIRTIO_NET_CFG_MAC, 6, VIRTIO_NET_F_MAC},
+        {VIRTIO_NET_CFG_STATUS, 2, VIRTIO_NET_F_STATUS},
+        {VIRTIO_NET_CFG_MAX_VQ_PAIRS, 2, VIRTIO_NET_F_MQ},
+        {VIRTIO_NET_CFG_MTU, 2, VIRTIO_NET_F_MTU},
+    };
+    memset(cfg, 0, VIRTIO_NET_CFG_SPEED);
+    for (unsigned i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+        if (vqf_vdrv_has(&n->v, fields[i].bit) &&
+            vqf_vdrv_config_read(&n->v, fields[i].off, cfg + fields[i].off, fields[i].len) != 0)
+            return -1;
+    return 0;
+}
+
 static int net_probe(void *drv)
 {
     struct net_drv *n = drv;
@@ -247,7 +274,7 @@ static int net_probe(void *drv)
 
     /* Configuration (5.1.4) inside the generation loop (CFG-02). */
     uint8_t cfg[VIRTIO_NET_CFG_SPEED];
-    if (vqf_vdrv_config_read(v, 0, cfg, sizeof(cfg)) != 0) {
+    if (net_read_config(n, cfg) != 0) {
         vqf_vdrv_fail(v);
         return -1;
     }
@@ -298,8 +325,21 @@ static int net_probe(void *drv)
     /* Receive buffer size (5.1.9.3.1): a whole packet without MRG_RXBUF (NET-46, >= 1526);
      * with it, small buffers (NET-47: at least a header) whose sum over the ring still holds
      * a full packet (NET-22). */
-    uint16_t rx_slots = ring_slots(n, rxq(0));
+    /* The buffers the ring holds at once (2.7.5, 2.8.5): a chain of two descriptors takes two
+     * ring entries unless it goes through an indirect table. */
+    uint16_t rx_size = n->v.q[rxq(0)].cfg.size;
+    uint16_t tx_size = n->v.q[txq(0)].cfg.size;
+    bool ind = add_flags(n) != 0;
+    n->rx_segs = ind || rx_size >= 2 ? 2 : 1;
+    n->tx_segs = ind || tx_size >= 2 ? 2 : 1;
+    uint32_t rx_slots = ring_slots(n, rxq(0));
+    if (!ind && n->rx_segs == 2)
+        rx_slots /= 2;
+    if (rx_slots == 0)
+        rx_slots = 1;
     if (vqf_vdrv_has(v, VIRTIO_NET_F_MRG_RXBUF)) {
+        /* NET-22 with every posted buffer counted: the ring's buffers together hold a
+         * full-size packet, or the device could never complete one (5.1.9.4.1). */
         uint32_t per = (NDRV_PKT_MAX + rx_slots - 1) / rx_slots;
         n->rx_cap = per < NDRV_MRG_BUF ? NDRV_MRG_BUF : per > NDRV_SLOT_BYTES ? NDRV_SLOT_BYTES : per;
     } else {
@@ -323,10 +363,18 @@ static int net_probe(void *drv)
 }
 
 /* Reset and probe again after the device broke the protocol or asked for a reset. */
+/* A device that keeps breaking the protocol with no frame verified in between is given up
+ * on (3.1.1: FAILED): the probe itself makes traffic (VQ_PAIRS_SET, 5.1.9.5.3), so chasing
+ * such a device would never end. The driver then stays down until the next requested reset. */
 static void recover(struct net_drv *n)
 {
     n->recoveries++;
     vqf_vdrv_reset(&n->v);
+    if (++n->streak > NDRV_MAX_STREAK) {
+        drop_state(n);
+        vqf_vdrv_fail(&n->v);
+        return;
+    }
     (void)net_probe(n);
 }
 
@@ -353,7 +401,9 @@ static int net_send(struct net_drv *n, const struct vqf_workload_op *op)
      * the device must gather (5.1.6: no framing is implied). */
     uint32_t cut = (op->seed & 1u) ? VIRTIO_NET_HDR_SIZE / 2 : VIRTIO_NET_HDR_SIZE;
     struct vqf_seg sg[2] = {{a, cut, 0}, {a + cut, VIRTIO_NET_HDR_SIZE + len - cut, 0}};
-    if (vqf_vq_drv_add(vq, sg, 2, 0, slot, add_flags(n)) < 0)
+    if (n->tx_segs == 1)
+        sg[0].len = VIRTIO_NET_HDR_SIZE + len; /* a one-descriptor ring: the whole packet */
+    if (vqf_vq_drv_add(vq, sg, n->tx_segs, 0, slot, add_flags(n)) < 0)
         return 1;
     p->tx_nfree--;
     p->tx_out++;
@@ -567,6 +617,8 @@ static int net_interrupt(void *drv)
         done += t + r;
         pair_rx_fill(n, pi);
     }
+    if (done > 0)
+        n->streak = 0; /* the device works again */
     return done;
 }
 
@@ -577,6 +629,7 @@ static int net_control(void *drv, unsigned request, uint32_t arg)
     struct net_drv *n = drv;
     switch (request) {
     case VQF_CTL_RESET:
+        n->streak = 0;
         vqf_vdrv_reset(&n->v);
         return net_probe(n);
     case VQF_CTL_QUEUE_RESET: {
@@ -612,7 +665,7 @@ static int net_control(void *drv, unsigned request, uint32_t arg)
     }
     case VQF_CTL_CONFIG: {
         uint8_t cfg[VIRTIO_NET_CFG_SPEED];
-        return vqf_vdrv_config_read(&n->v, 0, cfg, sizeof(cfg));
+        return net_read_config(n, cfg);
     }
     default:
         return -1;

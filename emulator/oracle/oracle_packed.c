@@ -400,8 +400,12 @@ void vqf_or_packed_access(struct vqf_oracle *o, unsigned qi, unsigned side, unsi
                 vqf_or_bad(o, q, VQF_CL_PACK_ORD_01, VQF_SIDE_DEVICE, s, q->p_dev_cons, 0,
                            "device starts on a list out of ring order (slot, expected)");
             q->ch[s].started = 1;
-            while (q->ch[q->p_dev_cons].out && q->ch[q->p_dev_cons].started)
-                q->p_dev_cons = (uint16_t)((q->p_dev_cons + q->ch[q->p_dev_cons].ndesc) % size);
+            /* Advance past the lists already started. Bounded by the ring size: when every slot
+             * holds a started list the walk would otherwise come round forever. */
+            for (uint32_t hops = 0; hops < size && q->ch[q->p_dev_cons].out && q->ch[q->p_dev_cons].started; hops++) {
+                uint32_t step = q->ch[q->p_dev_cons].ndesc ? q->ch[q->p_dev_cons].ndesc : 1u;
+                q->p_dev_cons = (uint16_t)((q->p_dev_cons + step) % size);
+            }
         } else if (side == VQF_SIDE_DEVICE && !flags_hit && !q->taint_dev &&
                    (q->pstate[s] == PS_FREE || q->pstate[s] == PS_USED)) {
             uint16_t f = rdf(o, q, (uint32_t)s);

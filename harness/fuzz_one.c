@@ -21,7 +21,10 @@ int vqf_fuzz_one(const char *target_name, const uint8_t *data, size_t len)
 {
     static struct vqf_exec *x;
     static const struct vqf_target *cur;
-    const struct vqf_target *t = vqf_target_find(target_name);
+    static const char *cur_name;
+    /* Every input of a target passes the same name literal: look the table up only when the
+     * pointer changes (the lookup is a string compare per target, per input). */
+    const struct vqf_target *t = target_name == cur_name && cur ? cur : vqf_target_find(target_name);
     if (!t) {
         fprintf(stderr, "vqfuzz: unknown target '%s'\n", target_name);
         abort();
@@ -36,6 +39,7 @@ int vqf_fuzz_one(const char *target_name, const uint8_t *data, size_t len)
         }
         vqf_mutator_roles = t->roles;
     }
+    cur_name = target_name;
     vqf_exec_run(x, data, len, &last);
     have_last = true;
     if (last.verdict == VQF_FAIL || last.verdict == VQF_WEDGED) {

@@ -101,6 +101,7 @@
 
 #include "emulator/devices/devices.h"
 #include "emulator/driver/drivers.h"
+#include "harness/exec_fault.h"
 #include "harness/exec_internal.h"
 #include "vqfuzz/virtio.h"
 
@@ -226,6 +227,8 @@ static void dispatch(struct vqf_exec *x, const struct vqf_op *op)
     } else if (k >= VQF_OP_DEV_USED_RAW && k <= VQF_OP_DEV_RING_RAW) {
         if (x->drv)
             vqf_ldev_op(x, op);
+    } else if (k == VQF_OP_FAULT_AT) {
+        vqf_fault_op(x, op);
     } else {
         vqf_wl_op(x, op);
     }
@@ -293,6 +296,8 @@ static void run_pass(struct vqf_exec *x, int force_packed, struct vqf_result *re
         found = judged_finding(x, &f);
     }
     res->ops_run = x->ops_run;
+    /* a pending injected fault must not reach the health probe or the next input */
+    vqf_fault_disarm(x);
 
     if (!found && !x->wedged && !vqf_x_run_idle(x, VQF_X_DRAIN_STEPS))
         vqf_x_wedge(x, "the pair never went idle after the program (unbounded work)");

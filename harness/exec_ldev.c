@@ -146,6 +146,8 @@ void vqf_ldev_op(struct vqf_exec *x, const struct vqf_op *op)
     }
 
     x->lied = true;
+    /* forged ring state: the driver is not judged on this queue's shadow until it is set up again */
+    vqf_oracle_taint(x->oracle, VQF_SIDE_DEVICE, false);
     vqf_oracle_device_step(x->oracle, true);
     switch (op->kind) {
     case VQF_OP_DEV_USED_RAW:

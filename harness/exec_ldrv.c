@@ -327,8 +327,13 @@ void vqf_ldrv_op(struct vqf_exec *x, const struct vqf_op *op)
     default: break;
     }
 
-    /* Everything below may break a rule of the spec: the lie is the attack. */
+    /* Everything below may break a rule of the spec: the lie is the attack. The oracle stops
+     * judging the device on state the lie may have made meaningless. */
     x->lied = true;
+    vqf_oracle_taint(x->oracle, VQF_SIDE_DRIVER,
+                     op->kind == VQF_OP_DRV_NOTIFY_RAW || op->kind == VQF_OP_DRV_REG_WRITE ||
+                         op->kind == VQF_OP_DRV_STATUS || op->kind == VQF_OP_DRV_FEATURES ||
+                         op->kind == VQF_OP_DRV_CONFIG_WRITE);
     switch (op->kind) {
     case VQF_OP_DRV_NOTIFY_RAW: vqf_x_mmio_write(x, VIRTIO_MMIO_QUEUE_NOTIFY, 4, op->b); break;
     case VQF_OP_DRV_DESC_RAW: {

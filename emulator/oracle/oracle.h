@@ -65,4 +65,11 @@ void vqf_oracle_enable(struct vqf_oracle *o, enum vqf_clause_id id, bool on);
 struct vqf_trace;
 struct vqf_trace *vqf_oracle_trace(struct vqf_oracle *o);
 
+/* The fuzzer's own side (liar_side) just did something the oracle does not model: raw ring
+ * memory, forged completions, or (registers = true) raw register writes. Its own rule breaks are
+ * the attack, not findings; and the shadow state they leave behind cannot be trusted to judge the
+ * other side. So every queue stops being judged on ring-derived state until it is set up again,
+ * and with registers the device's register answers are not judged until the next reset. */
+void vqf_oracle_taint(struct vqf_oracle *o, unsigned liar_side, bool registers);
+
 #endif

@@ -28,7 +28,6 @@ struct ochain {
     uint8_t out;        /* outstanding: made available, not yet used */
     uint8_t untracked;  /* too many segments to keep: ids are tracked, bytes are not */
     uint8_t devbad;     /* the driver formed a bad device request: the device's answer is not judged */
-    uint8_t started;    /* packed: the device has begun reading this list (PACK-ORD-01) */
     uint32_t pub_seq;   /* publication order (oracle-wide), for request ordering (BLK-32) */
     uint16_t ndesc;     /* descriptors in the table (the indirect descriptor counts as one) */
     uint16_t nind;      /* entries of its indirect table kept in ind[] */
@@ -87,7 +86,6 @@ struct oq {
     uint16_t p_dev_next;   /* next slot the device writes a used descriptor to */
     bool p_dev_wrap;
     uint32_t upend;        /* packed: used marks written ahead of p_dev_next */
-    uint16_t p_dev_cons;   /* packed: next list head the device should start on (PACK-ORD-01) */
     uint32_t stamp;
     uint32_t cap;          /* entries allocated in the per-slot arrays */
     uint16_t hit;          /* head of the chain the device touched last (lookup cache) */

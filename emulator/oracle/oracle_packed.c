@@ -39,7 +39,6 @@ int vqf_or_packed_enable(struct vqf_oracle *o, struct oq *q)
     q->net_left = 0;
     q->net_desync = false;
     q->upend = 0;
-    q->p_dev_cons = 0;
     q->rlo = UINT64_MAX;
     q->rhi = 0;
     q->live = true;
@@ -177,7 +176,6 @@ static void publish_list(struct vqf_oracle *o, struct oq *q)
     c->ind_len = ind_len;
     c->wcap = wcap;
     c->written = 0;
-    c->started = 0;
     for (uint32_t i = 0; i < n; i++) {
         uint32_t slot = (h + i) % size;
         q->pstate[slot] = PS_AVAIL;
@@ -214,7 +212,8 @@ static void take_used(struct vqf_oracle *o, struct oq *q)
     uint16_t flags = rdf(o, q, s), id = 0;
     uint32_t len = 0;
     if (avail_bit(flags) != q->p_dev_wrap || used_bit(flags) != q->p_dev_wrap) {
-        q->pstate[s] = PS_AVAIL; /* not a used mark for this lap: nothing was handed back */
+        if (q->pstate[s] == PS_UPEND)
+            q->pstate[s] = PS_AVAIL; /* not a used mark for this lap: nothing was handed back */
         return;
     }
     vqf_or_rd16(o, q->desc + 16u * s + VIRTQ_PDESC_ID, &id);
@@ -278,6 +277,13 @@ static void used_flags_write(struct vqf_oracle *o, struct oq *q, uint32_t s)
     if (avail_bit(flags) != used_bit(flags)) {
         /* D-08 (2.8.1): the device's flags mark a descriptor used: AVAIL == USED */
         vqf_or_bad(o, q, VQF_CL_D_08, V, s, flags, 0, "device writes descriptor flags that mark it neither used nor free");
+        return;
+    }
+    if (s == q->p_dev_next && q->pstate[s] != PS_AVAIL && q->pstate[s] != PS_UPEND &&
+        avail_bit(flags) == q->p_dev_wrap) {
+        /* a used mark on a slot that was never made available */
+        vqf_or_bad(o, q, VQF_CL_PACK_ORD_02, V, s, q->p_dev_next, flags,
+                   "used descriptor written to a slot the device does not own");
         return;
     }
     if (s != q->p_dev_next) {
@@ -393,19 +399,6 @@ void vqf_or_packed_access(struct vqf_oracle *o, unsigned qi, unsigned side, unsi
             }
             if (flags_hit)
                 used_flags_write(o, q, (uint32_t)s);
-        } else if (side == VQF_SIDE_DEVICE && !flags_hit && !q->taint_dev && q->pstate[s] == PS_AVAIL &&
-                   q->ch[s].out && !q->ch[s].started) {
-            /* the device starts on a list: in ring order (2.8.12) */
-            if (s != q->p_dev_cons)
-                vqf_or_bad(o, q, VQF_CL_PACK_ORD_01, VQF_SIDE_DEVICE, s, q->p_dev_cons, 0,
-                           "device starts on a list out of ring order (slot, expected)");
-            q->ch[s].started = 1;
-            /* Advance past the lists already started. Bounded by the ring size: when every slot
-             * holds a started list the walk would otherwise come round forever. */
-            for (uint32_t hops = 0; hops < size && q->ch[q->p_dev_cons].out && q->ch[q->p_dev_cons].started; hops++) {
-                uint32_t step = q->ch[q->p_dev_cons].ndesc ? q->ch[q->p_dev_cons].ndesc : 1u;
-                q->p_dev_cons = (uint16_t)((q->p_dev_cons + step) % size);
-            }
         } else if (side == VQF_SIDE_DEVICE && !flags_hit && !q->taint_dev &&
                    (q->pstate[s] == PS_FREE || q->pstate[s] == PS_USED)) {
             uint16_t f = rdf(o, q, (uint32_t)s);

@@ -142,11 +142,27 @@ int cli_load_program(const char *path, struct vqf_program *p, uint8_t **raw, siz
 
 static int cmp_names(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-static int walk(const char *path, cli_file_fn fn, void *ctx, char *err, size_t errcap, int depth)
+/* The directories being walked, innermost first: a directory symlink back to one of them is
+ * a loop (skipped), not 32 levels of the same files. */
+struct dir_chain {
+    dev_t dev;
+    ino_t ino;
+    const struct dir_chain *up;
+};
+
+static int walk(const char *path, cli_file_fn fn, void *ctx, char *err, size_t errcap, int depth,
+                const struct dir_chain *up)
 {
-    struct stat st;
+    struct stat st, lst;
     if (stat(path, &st) != 0) {
-        snprintf(err, errcap, "%s: %s", path, strerror(errno));
+        /* Inside a folder, a dangling or looping symlink is skipped like a FIFO: one stale
+         * link must not stop the replay of a whole corpus. */
+        int stat_errno = errno;
+        if (depth > 0 && lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode)) {
+            fprintf(stderr, "vqfuzz: skipping %s: broken symlink (%s)\n", path, strerror(stat_errno));
+            return 0;
+        }
+        snprintf(err, errcap, "%s: %s", path, strerror(stat_errno));
         return -1;
     }
     if (S_ISREG(st.st_mode)) {
@@ -161,6 +177,12 @@ static int walk(const char *path, cli_file_fn fn, void *ctx, char *err, size_t e
         fprintf(stderr, "vqfuzz: skipping %s: not a regular file\n", path);
         return 0;
     }
+    for (const struct dir_chain *a = up; a; a = a->up)
+        if (a->dev == st.st_dev && a->ino == st.st_ino) {
+            fprintf(stderr, "vqfuzz: skipping %s: directory loop\n", path);
+            return 0;
+        }
+    struct dir_chain here = {st.st_dev, st.st_ino, up};
     if (depth > 32) {
         snprintf(err, errcap, "%s: directories nested too deep (symlink loop?)", path);
         return -1;
@@ -198,7 +220,7 @@ static int walk(const char *path, cli_file_fn fn, void *ctx, char *err, size_t e
             char *child = malloc(plen);
             if (child) {
                 snprintf(child, plen, "%s/%s", path, names[i]);
-                rc = walk(child, fn, ctx, err, errcap, depth + 1);
+                rc = walk(child, fn, ctx, err, errcap, depth + 1, &here);
                 if (rc > 0)
                     total += rc;
                 free(child);
@@ -212,7 +234,7 @@ static int walk(const char *path, cli_file_fn fn, void *ctx, char *err, size_t e
 
 int cli_walk_inputs(const char *path, cli_file_fn fn, void *ctx, char *err, size_t errcap)
 {
-    return walk(path, fn, ctx, err, errcap, 0);
+    return walk(path, fn, ctx, err, errcap, 0, NULL);
 }
 
 static void usage(FILE *out)
@@ -229,6 +251,7 @@ static void usage(FILE *out)
           "                                    generated programs, no engine: programs/s, ring ops/s, findings\n"
           "  clauses [--json]                  the oracle's clause table\n"
           "  explain CLAUSE                    one clause: section, side, strength, meaning\n"
+          "  minimize TARGET FILE [-o OUT]     shrink a finding (same verdict and clause): OUT.bin, OUT.txt\n"
           "  fuzz TARGET [--engine libfuzzer|afl] [--seconds N] [--jobs J]\n"
           "                                    fuzz one target with an engine (via ./vqfuzz)\n"
           "\n"
@@ -240,7 +263,7 @@ int main(int argc, char **argv)
 {
     if (argc < 2) {
         usage(stderr);
-        return VQF_EXIT_USAGE;
+        return cli_usage_error("no command given");
     }
     const char *cmd = argv[1];
     if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
@@ -253,6 +276,7 @@ int main(int argc, char **argv)
     } cmds[] = {
         {"list", cmd_list},       {"run", cmd_run},         {"decode", cmd_decode},   {"encode", cmd_encode},
         {"stress", cmd_stress},   {"clauses", cmd_clauses}, {"explain", cmd_explain},
+        {"minimize", cmd_minimize},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (!strcmp(cmd, cmds[i].name))

@@ -38,5 +38,6 @@ int cmd_encode(int argc, char **argv);
 int cmd_stress(int argc, char **argv);
 int cmd_clauses(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
+int cmd_minimize(int argc, char **argv); /* cmd_minimize.c */
 
 #endif

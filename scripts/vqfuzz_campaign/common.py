@@ -1,0 +1,56 @@
+"""Paths and small helpers shared by campaign, triage and report."""
+import json
+import os
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+FINDING_PREFIXES = ("crash-", "timeout-", "oom-", "leak-")
+
+
+def fuzz_build():
+    return os.environ.get("VQF_FUZZ_BUILD", os.path.join(ROOT, "build", "fuzz"))
+
+
+def cli_path():
+    return os.environ.get("VQF_CLI", os.path.join(fuzz_build(), "harness", "cli", "vqfuzz"))
+
+
+def target_bin(target):
+    return os.path.join(fuzz_build(), "targets", target)
+
+
+def write_json(path, obj):
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(obj, f, indent=2, sort_keys=True)
+        f.write("\n")
+    os.replace(tmp, path)  # readers never see half a file, even after Ctrl-C
+
+
+def read_json(path, default=None):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return default
+
+
+def campaign_targets(d):
+    """Targets of a campaign dir: campaign.json's list, else every subdir holding findings/ or stats."""
+    meta = read_json(os.path.join(d, "campaign.json"), {}) or {}
+    if meta.get("targets"):
+        return list(meta["targets"])
+    out = []
+    for name in sorted(os.listdir(d)):
+        p = os.path.join(d, name)
+        if name not in ("corpus", "minimized", "plots") and os.path.isdir(p) and (
+                os.path.isdir(os.path.join(p, "findings")) or os.path.exists(os.path.join(p, "stats.csv"))):
+            out.append(name)
+    return out
+
+
+def finding_files(d, target):
+    fd = os.path.join(d, target, "findings")
+    if not os.path.isdir(fd):
+        return []
+    return sorted(os.path.join(fd, n) for n in os.listdir(fd)
+                  if n.startswith(FINDING_PREFIXES) and not n.endswith(".log"))

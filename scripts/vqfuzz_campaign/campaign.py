@@ -241,12 +241,18 @@ def main(argv=None):
     while pending or active:
         if stop["flag"]:
             pending = []
+            now = time.time()
+            stop.setdefault("at", now)
+            # SIGINT once (libFuzzer prints its final stats and exits); a child still busy after the
+            # grace period (fork mode merging a job) is killed with its whole process group.
+            sig = signal.SIGINT if not stop.get("sent") else signal.SIGKILL if now - stop["at"] > 10 else None
             for r in active:
-                if r.proc.poll() is None:
+                if sig is not None and r.proc.poll() is None:
                     try:
-                        os.killpg(r.proc.pid, signal.SIGINT)  # libFuzzer prints final stats and exits
+                        os.killpg(r.proc.pid, sig)
                     except ProcessLookupError:
                         pass
+            stop["sent"] = True
         while pending and len(active) < jobs:
             r = pending.pop(0)
             r.thread = start(r, out, a.engine)

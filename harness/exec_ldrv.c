@@ -281,6 +281,8 @@ static void reinit(struct vqf_exec *x, uint16_t size, uint64_t features)
     ldrv_setup(x, accept, size ? size : x->qsize, 0);
 }
 
+static void ldrv_raw_op(struct vqf_exec *x, const struct vqf_op *op, unsigned q, uint16_t size, bool packed);
+
 void vqf_ldrv_op(struct vqf_exec *x, const struct vqf_op *op)
 {
     unsigned nq = x->nqueues ? x->nqueues : 1;
@@ -330,10 +332,20 @@ void vqf_ldrv_op(struct vqf_exec *x, const struct vqf_op *op)
     /* Everything below may break a rule of the spec: the lie is the attack. The oracle stops
      * judging the device on state the lie may have made meaningless. */
     x->lied = true;
+    ldrv_raw_op(x, op, q, size, packed);
+    /* After the write, not before: a raw status 0 resets the oracle's transport model, which
+     * must not wipe the taint of the very lie that wrote it. */
     vqf_oracle_taint(x->oracle, VQF_SIDE_DRIVER,
                      op->kind == VQF_OP_DRV_NOTIFY_RAW || op->kind == VQF_OP_DRV_REG_WRITE ||
                          op->kind == VQF_OP_DRV_STATUS || op->kind == VQF_OP_DRV_FEATURES ||
                          op->kind == VQF_OP_DRV_CONFIG_WRITE);
+}
+
+/* The rule-breaking half of the lying driver's ops: raw registers and raw ring memory. */
+static void ldrv_raw_op(struct vqf_exec *x, const struct vqf_op *op, unsigned q, uint16_t size, bool packed)
+{
+    const struct vqf_dma *d = &x->ddma;
+    const struct vqf_shadow_queue *s = &x->sq[q];
     switch (op->kind) {
     case VQF_OP_DRV_NOTIFY_RAW: vqf_x_mmio_write(x, VIRTIO_MMIO_QUEUE_NOTIFY, 4, op->b); break;
     case VQF_OP_DRV_DESC_RAW: {
@@ -463,6 +475,7 @@ bool vqf_ldrv_probe(struct vqf_exec *x)
      * program's rings can be handed out again. */
     vqf_vdrv_reset(d);
     vqf_galloc_reset(&x->galloc);
+    vqf_vdrv_forget_memory(d); /* its kept rings lie in the memory just rewound */
     x->pool_cur = 0;
     /* The program's queue size may be too small for a request (a blk request needs three
      * descriptors): the probe uses the default size. */

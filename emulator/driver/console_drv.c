@@ -146,11 +146,12 @@ static void ctrl_rx_fill(struct console_drv *c)
 
 /* ---- control messages, driver to device (5.3.6.2) ---- */
 
-static void ctrl_send(struct console_drv *c, uint32_t id, uint16_t event, uint16_t value)
+/* 0 when the message was queued, -1 when it was dropped. */
+static int ctrl_send(struct console_drv *c, uint32_t id, uint16_t event, uint16_t value)
 {
     if (!c->ctx_nfree) {
         c->ctrl_dropped++; /* every control buffer in flight: the device is not consuming */
-        return;
+        return -1;
     }
     uint16_t slot = c->ctx_free[c->ctx_nfree - 1];
     uint64_t a = c->ctrl_tx_pool + (uint64_t)slot * CDRV_CTRL_BUF;
@@ -162,10 +163,11 @@ static void ctrl_send(struct console_drv *c, uint32_t id, uint16_t event, uint16
     if (vqf_dma_write(&c->v.plat.dma, a, m, sizeof(m)) != 0 ||
         vqf_vq_drv_add(&c->v.q[CDRV_Q_CTRL_TX].vq, &sg, 1, 0, slot, 0) < 0) {
         c->ctrl_dropped++;
-        return;
+        return -1;
     }
     c->ctx_nfree--;
     vqf_vdrv_kick(&c->v, CDRV_Q_CTRL_TX);
+    return 0;
 }
 
 /* A message from the device. */
@@ -251,9 +253,10 @@ static int console_read_config(struct console_drv *c, uint8_t cfg[VIRTIO_CONSOLE
     return 0;
 }
 
-static int console_probe(void *drv)
+/* retry: a probe whose DEVICE_READY could not be queued (a failed guest memory access)
+ * resets the device and runs once more (3.3.1: errors are handled by a reset). */
+static int probe_once(struct console_drv *c, bool retry)
 {
-    struct console_drv *c = drv;
     drop_state(c);
     struct vqf_vdrv *v = &c->v;
     uint64_t want[2] = {VQF_BIT(VIRTIO_CONSOLE_F_SIZE) | VQF_BIT(VIRTIO_CONSOLE_F_MULTIPORT) |
@@ -320,10 +323,21 @@ static int console_probe(void *drv)
         port_rx_fill(c, p);
     if (c->multiport) {
         ctrl_rx_fill(c);
-        ctrl_send(c, 0, VIRTIO_CONSOLE_DEVICE_READY, 1); /* CONS-07 */
+        if (ctrl_send(c, 0, VIRTIO_CONSOLE_DEVICE_READY, 1) != 0) { /* CONS-07 */
+            /* Without DEVICE_READY the device never announces its ports (5.3.6.2): start
+             * over once, then give up on the device (3.1.1: FAILED). */
+            if (!retry) {
+                vqf_vdrv_fail(v);
+                return -1;
+            }
+            vqf_vdrv_reset(v);
+            return probe_once(c, false);
+        }
     }
     return 0;
 }
+
+static int console_probe(void *drv) { return probe_once(drv, true); }
 
 /* Reset and probe again after the device broke the protocol or asked for a reset. A device
  * that keeps breaking it with no echo verified in between is given up on (3.1.1: FAILED): the

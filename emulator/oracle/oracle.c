@@ -95,6 +95,9 @@ void vqf_oracle_begin(struct vqf_oracle *o, const struct vqf_oracle_setup *setup
     o->drv_wdirty = o->drv_need_mb = false;
     /* transport and config shadow: a few hundred bytes */
     memset(&o->status, 0, offsetof(struct vqf_oracle, q) - offsetof(struct vqf_oracle, status));
+    /* 4.2.2.2: the spec gives the feature select registers no initial value: the window the
+     * device shows is unknown until the driver writes the select (out of range: not judged) */
+    o->dev_feat_sel = o->drv_feat_sel = UINT32_MAX;
     /* Queue shadows: everything but the per-slot arrays, which are re-initialised (for the
      * programmed size only) when a queue goes live. */
     for (unsigned i = 0; i < OQ_MAX; i++) {
@@ -314,11 +317,15 @@ static void dev_access_lifecycle(struct vqf_oracle *o, unsigned side, unsigned k
             continue;
         if (!vqf_or_split_touches(q, gpa, len))
             continue;
-        /* a ring area also in use by a live queue is that queue's business */
+        /* a ring area also in use by a live queue, or memory now holding an outstanding buffer
+         * of one, is that queue's business: only stale ring addresses point here */
         bool other_live = false;
-        for (unsigned j = 0; j < OQ_MAX; j++)
-            if (j != i && o->q[j].live && vqf_or_split_touches(&o->q[j], gpa, len))
+        for (unsigned j = 0; j < OQ_MAX; j++) {
+            const struct oq *l = &o->q[j];
+            if (j != i && l->live &&
+                (vqf_or_split_touches(l, gpa, len) || (l->nout && gpa < l->rhi && gpa + len > l->rlo)))
                 other_live = true;
+        }
         if (other_live)
             continue;
         if (q->live && o->suspended) {

@@ -220,7 +220,11 @@ static void take_used(struct vqf_oracle *o, struct oq *q)
     vqf_or_rd32(o, q->desc + 16u * s + VIRTQ_PDESC_LEN, &len);
     int h = find_out_id(q, id);
     if (h < 0) {
-        vqf_or_bad(o, q, VQF_CL_D_03, V, id, s, 0, "used buffer id is not outstanding (id, slot)");
+        /* with a driver that may lie, a list published outside the model is possible */
+        if (vqf_or_judged(o, VQF_SIDE_DRIVER))
+            vqf_or_bad(o, q, VQF_CL_D_03, V, id, s, 0, "used buffer id is not outstanding (id, slot)");
+        else
+            vqf_or_taint(q, VQF_SIDE_DRIVER);
         return;
     }
     uint32_t adv = 0;
@@ -280,7 +284,7 @@ static void used_flags_write(struct vqf_oracle *o, struct oq *q, uint32_t s)
         return;
     }
     if (s == q->p_dev_next && q->pstate[s] != PS_AVAIL && q->pstate[s] != PS_UPEND &&
-        avail_bit(flags) == q->p_dev_wrap) {
+        avail_bit(flags) == q->p_dev_wrap && vqf_or_judged(o, VQF_SIDE_DRIVER)) {
         /* a used mark on a slot that was never made available */
         vqf_or_bad(o, q, VQF_CL_PACK_ORD_02, V, s, q->p_dev_next, flags,
                    "used descriptor written to a slot the device does not own");
@@ -288,6 +292,10 @@ static void used_flags_write(struct vqf_oracle *o, struct oq *q, uint32_t s)
     }
     if (s != q->p_dev_next) {
         if (q->pstate[s] != PS_AVAIL) {
+            if (!vqf_or_judged(o, VQF_SIDE_DRIVER)) {
+                vqf_or_taint(q, VQF_SIDE_DRIVER);
+                return;
+            }
             vqf_or_bad(o, q, VQF_CL_PACK_ORD_02, V, s, q->p_dev_next, flags,
                        "used descriptor written to a slot the device does not own");
             return;
@@ -342,8 +350,14 @@ void vqf_or_packed_access(struct vqf_oracle *o, unsigned qi, unsigned side, unsi
             vqf_or_bad(o, q, VQF_CL_D_12, side, gpa, len, 0, "write to the other side's event suppression area");
             return;
         }
+        /* judge only a write that covers the flags field, by a side whose queue is not tainted:
+         * the other bytes of the area may hold what a lying peer left there */
+        uint64_t area = side == VQF_SIDE_DRIVER ? q->driver : q->device;
+        if (!vqf_or_overlap(gpa, len, area + VIRTQ_PEVENT_FLAGS, 2) ||
+            (side == VQF_SIDE_DEVICE ? q->taint_dev : q->taint_drv))
+            return;
         uint16_t f = 0;
-        vqf_or_rd16(o, (in_drv ? q->driver : q->device) + VIRTQ_PEVENT_FLAGS, &f);
+        vqf_or_rd16(o, area + VIRTQ_PEVENT_FLAGS, &f);
         if (f > RING_EVENT_FLAGS_DESC || (f == RING_EVENT_FLAGS_DESC && !or_feat(q->feat, VIRTIO_F_EVENT_IDX)))
             /* D-12 (2.8.10): flags 0, 1, or 2 with EVENT_IDX; 3 and the upper bits reserved */
             vqf_or_bad(o, q, VQF_CL_D_12, side, f, 0, 0, "event suppression flags value reserved");
@@ -371,7 +385,7 @@ void vqf_or_packed_access(struct vqf_oracle *o, unsigned qi, unsigned side, unsi
         if (side == VQF_SIDE_DRIVER && kind == VQF_ACC_WRITE) {
             if (q->taint_drv)
                 continue;
-            if (q->pstate[s] == PS_AVAIL) {
+            if (q->pstate[s] == PS_AVAIL && vqf_or_judged(o, VQF_SIDE_DEVICE)) {
                 /* 2.8.16: the driver leaves a descriptor alone until the device used it */
                 vqf_or_bad(o, q, flags_hit ? VQF_CL_PACK_DSC_06 : VQF_CL_PACK_DSC_05, VQF_SIDE_DRIVER, s, gpa, 0,
                            flags_hit ? "driver rewrites the flags of a descriptor it made available"

@@ -322,7 +322,10 @@ static void publish_chain(struct vqf_oracle *o, struct oq *q, uint16_t head)
     }
     struct ochain *c = &q->ch[head];
     if (c->out) {
-        vqf_or_bad(o, q, VQF_CL_CLEAN_02, VQF_SIDE_DRIVER, head, 0, 0, "head made available again while outstanding");
+        if (vqf_or_judged(o, VQF_SIDE_DEVICE))
+            vqf_or_bad(o, q, VQF_CL_CLEAN_02, VQF_SIDE_DRIVER, head, 0, 0, "head made available again while outstanding");
+        else
+            vqf_or_taint(q, VQF_SIDE_DEVICE); /* a completion the model missed: stop judging the driver here */
         return;
     }
     struct walk w;
@@ -414,6 +417,46 @@ static void avail_publish(struct vqf_oracle *o, struct oq *q)
 
 /* ---- completion: used ring (2.7.8) ---- */
 
+/* Writable segment e of chain h (direct ones first, then its indirect table's), or NULL
+ * past the end. */
+static const struct oseg *wseg_at(const struct oq *q, uint16_t h, unsigned e)
+{
+    const struct ochain *c = &q->ch[h];
+    uint32_t slot = h;
+    if (e < c->ndesc) {
+        for (unsigned d = 0; d < e; d++)
+            slot = q->dnext[slot];
+        return &q->dseg[slot];
+    }
+    e -= c->ndesc;
+    if (c->untracked || e >= c->nind)
+        return NULL;
+    return &q->iseg[(size_t)h * OQ_IND_MAX + e];
+}
+
+/* Does a writable segment of chain h overlap a writable segment of another outstanding chain?
+ * Then a device write there cannot be credited to one chain (vqf_or_dev_buffer_write credits
+ * the chain it touched last), so the bytes counted for h are not a sound bound. Cold path:
+ * run only before reporting SPLIT-USD-02. */
+static bool shares_writable(const struct oq *q, uint16_t h)
+{
+    const struct oseg *a;
+    for (unsigned i = 0; (a = wseg_at(q, h, i)) != NULL; i++) {
+        if (a->write != 1)
+            continue;
+        for (uint32_t k = 0; k < q->nout; k++) {
+            uint16_t g = q->outlist[k];
+            if (g == h)
+                continue;
+            const struct oseg *b;
+            for (unsigned j = 0; (b = wseg_at(q, g, j)) != NULL; j++)
+                if (b->write == 1 && vqf_or_overlap(a->addr, a->len, b->addr, b->len))
+                    return true;
+        }
+    }
+    return false;
+}
+
 static void complete_one(struct vqf_oracle *o, struct oq *q, uint32_t id, uint32_t len)
 {
     const unsigned V = VQF_SIDE_DEVICE;
@@ -422,10 +465,11 @@ static void complete_one(struct vqf_oracle *o, struct oq *q, uint32_t id, uint32
         /* D-04; for the entropy device D-18 states the same bound */
         vqf_or_bad(o, q, o->setup.device_id == VIRTIO_ID_RNG ? VQF_CL_D_18 : VQF_CL_D_04, V, id, len, c->wcap,
                    "used len exceeds the writable capacity (id, len, capacity)");
-    else if (!c->untracked && c->written > 0 && len > c->written)
+    else if (!c->untracked && c->written > 0 && len > c->written && !shares_writable(q, (uint16_t)id))
         /* 2.7.8.2: len bytes really written into the writable part before publication.
          * Judged only when the device wrote this chain through logged DMA at all: a device
-         * writing through raw pointers is invisible here, not guilty. */
+         * writing through raw pointers is invisible here, not guilty; nor when the driver
+         * gave another outstanding chain the same memory (the bytes' owner is ambiguous). */
         vqf_or_bad(o, q, VQF_CL_SPLIT_USD_02, V, id, len, c->written, "used len exceeds the bytes written (id, len, written)");
     vqf_or_dev_complete(o, q, (unsigned)(q - o->q), (uint16_t)id, len);
     vqf_or_retire(q, (uint16_t)id);
@@ -534,6 +578,26 @@ static const struct oseg *hit_seg(const struct oq *q, uint16_t h, uint64_t gpa, 
     return NULL;
 }
 
+/* Is [gpa, gpa+len) wholly inside a segment of an outstanding chain, on any live queue, that
+ * the device may access this way (want_write: device-writable; else device-readable, an
+ * indirect table included)? When the driver gives the same memory to two chains, an access
+ * the other chain allows is not the device's fault. Cold path: run only before reporting
+ * DSC-01 / DSC-02. */
+static bool access_allowed_elsewhere(const struct vqf_oracle *o, uint64_t gpa, uint64_t len, bool want_write)
+{
+    for (unsigned l = 0; l < o->nlive; l++) {
+        const struct oq *q = &o->q[o->live_idx[l]];
+        if (q->nout == 0 || gpa >= q->rhi || gpa + len <= q->rlo)
+            continue;
+        for (uint32_t i = 0; i < q->nout; i++) {
+            const struct oseg *s = hit_seg(q, q->outlist[i], gpa, len);
+            if (s && (s->write == 1) == want_write)
+                return true;
+        }
+    }
+    return false;
+}
+
 void vqf_or_dev_buffer_write(struct vqf_oracle *o, struct oq *q, uint64_t gpa, uint64_t len)
 {
     if (q->nout == 0 || gpa >= q->rhi || gpa + len <= q->rlo)
@@ -559,8 +623,9 @@ void vqf_or_dev_buffer_write(struct vqf_oracle *o, struct oq *q, uint64_t gpa, u
                     return;
                 }
                 if (!s->write) {
-                    vqf_or_bad(o, q, q->packed ? VQF_CL_PACK_DSC_01 : VQF_CL_SPLIT_DSC_01, VQF_SIDE_DEVICE, gpa, h, s->addr,
-                        "device writes a device-readable buffer (gpa, head, buffer)");
+                    if (!access_allowed_elsewhere(o, gpa, len, true))
+                        vqf_or_bad(o, q, q->packed ? VQF_CL_PACK_DSC_01 : VQF_CL_SPLIT_DSC_01, VQF_SIDE_DEVICE, gpa, h, s->addr,
+                            "device writes a device-readable buffer (gpa, head, buffer)");
                     return;
                 }
                 uint64_t lo = gpa > s->addr ? gpa : s->addr;
@@ -576,8 +641,9 @@ void vqf_or_dev_buffer_write(struct vqf_oracle *o, struct oq *q, uint64_t gpa, u
             if (!vqf_or_overlap(gpa, len, s->addr, s->len))
                 continue;
             if (!s->write) {
-                vqf_or_bad(o, q, q->packed ? VQF_CL_PACK_DSC_01 : VQF_CL_SPLIT_DSC_01, VQF_SIDE_DEVICE, gpa, h, s->addr,
-                    "device writes a device-readable buffer (gpa, head, buffer)");
+                if (!access_allowed_elsewhere(o, gpa, len, true))
+                    vqf_or_bad(o, q, q->packed ? VQF_CL_PACK_DSC_01 : VQF_CL_SPLIT_DSC_01, VQF_SIDE_DEVICE, gpa, h, s->addr,
+                        "device writes a device-readable buffer (gpa, head, buffer)");
                 return;
             }
             uint64_t lo = gpa > s->addr ? gpa : s->addr;
@@ -607,8 +673,9 @@ void vqf_or_dev_buffer_read(struct vqf_oracle *o, struct oq *q, uint64_t gpa, ui
         for (unsigned d = 0; d < c->ndesc; d++) {
             const struct oseg *s = &q->dseg[slot];
             if (s->write == 1 && vqf_or_overlap(gpa, len, s->addr, s->len)) {
-                vqf_or_bad(o, q, q->packed ? VQF_CL_PACK_DSC_02 : VQF_CL_SPLIT_DSC_02, VQF_SIDE_DEVICE, gpa, h, s->addr,
-                           "device reads a device-writable buffer (gpa, head, buffer)");
+                if (!access_allowed_elsewhere(o, gpa, len, false))
+                    vqf_or_bad(o, q, q->packed ? VQF_CL_PACK_DSC_02 : VQF_CL_SPLIT_DSC_02, VQF_SIDE_DEVICE, gpa, h, s->addr,
+                               "device reads a device-writable buffer (gpa, head, buffer)");
                 return;
             }
             slot = q->dnext[slot];
@@ -616,8 +683,9 @@ void vqf_or_dev_buffer_read(struct vqf_oracle *o, struct oq *q, uint64_t gpa, ui
         for (unsigned e = 0; e < c->nind && e < OQ_IND_MAX; e++) {
             const struct oseg *s = &q->iseg[(size_t)h * OQ_IND_MAX + e];
             if (s->write && vqf_or_overlap(gpa, len, s->addr, s->len)) {
-                vqf_or_bad(o, q, q->packed ? VQF_CL_PACK_DSC_02 : VQF_CL_SPLIT_DSC_02, VQF_SIDE_DEVICE, gpa, h, s->addr,
-                           "device reads a device-writable buffer (gpa, head, buffer)");
+                if (!access_allowed_elsewhere(o, gpa, len, false))
+                    vqf_or_bad(o, q, q->packed ? VQF_CL_PACK_DSC_02 : VQF_CL_SPLIT_DSC_02, VQF_SIDE_DEVICE, gpa, h, s->addr,
+                               "device reads a device-writable buffer (gpa, head, buffer)");
                 return;
             }
         }
@@ -673,7 +741,7 @@ void vqf_or_split_access(struct vqf_oracle *o, unsigned qi, unsigned side, unsig
         if (kind == VQF_ACC_WRITE) {
             if (in_desc || (in_avail && vqf_or_overlap(gpa, len, q->driver + VIRTQ_AVAIL_RING(0), 2ull * size)))
                 o->drv_wdirty = true;
-            if (in_desc && !q->taint_drv) {
+            if (in_desc && !q->taint_drv && vqf_or_judged(o, VQF_SIDE_DEVICE)) {
                 uint64_t first = (gpa < q->desc ? 0 : (gpa - q->desc) / 16);
                 uint64_t last = (gpa + len - 1 - q->desc) / 16;
                 if (last >= size)
@@ -703,7 +771,9 @@ void vqf_or_split_access(struct vqf_oracle *o, unsigned qi, unsigned side, unsig
             if (in_used && !q->taint_drv)
                 /* D-14: the used ring is the device's (the driver zeroes it before enabling) */
                 vqf_or_bad(o, q, VQF_CL_D_14, VQF_SIDE_DRIVER, gpa, len, 0, "driver writes the live used ring");
-            if (!in_desc && !in_avail && !in_used && !q->taint_drv)
+            /* ownership follows the device's completions: with a device that may lie, a
+             * completion the model missed would blame the driver for reusing its own memory */
+            if (!in_desc && !in_avail && !in_used && !q->taint_drv && vqf_or_judged(o, VQF_SIDE_DEVICE))
                 vqf_or_drv_buffer_write(o, q, gpa, len);
         } else if (in_used && !q->taint_drv) {
             uint64_t rs = q->device + VIRTQ_USED_RING(0);
@@ -871,24 +941,14 @@ void vqf_or_split_kick(struct vqf_oracle *o, unsigned qi, uint32_t val)
     q->kick_unwanted = false;
     q->kick_owed = false;
     q->pub_since_read = false;
-    q->kick_base = q->avail_idx;
+    /* kick_base stays: the driver's "old" index moves at its decisions, not at kicks */
 }
 
 void vqf_or_split_irq(struct vqf_oracle *o)
 {
-    /* virtio-mmio has one interrupt line: a used-buffer notification covers every queue, so
-     * an unwanted one is judged only when a single queue is live. */
-    unsigned live = 0, last = 0;
-    for (unsigned i = 0; i < OQ_MAX; i++)
-        if (o->q[i].live) {
-            live++;
-            last = i;
-        }
-    struct oq *one = &o->q[last];
-    if (live == 1 && !one->packed && one->irq_unwanted && !one->taint_dev)
-        /* 2.7.7.2: no notification when the driver asked for none */
-        vqf_or_bad(o, one, or_feat(one->feat, VIRTIO_F_EVENT_IDX) ? VQF_CL_SPLIT_UNS_11 : VQF_CL_SPLIT_UNS_07,
-                   VQF_SIDE_DEVICE, last, one->used_idx, 0, "used-buffer notification although the driver asked for none");
+    /* virtio-mmio has one interrupt line: a used-buffer notification covers every queue.
+     * (SPLIT-UNS-07/11, "no notification unless asked", are not judged: the device's
+     * decision state per queue is not visible through one shared line.) */
     for (unsigned i = 0; i < OQ_MAX; i++) {
         struct oq *q = &o->q[i];
         if (!q->live || q->packed)
@@ -896,7 +956,7 @@ void vqf_or_split_irq(struct vqf_oracle *o)
         q->irq_unwanted = false;
         q->irq_owed = false;
         q->upub_since_read = false;
-        q->irq_base = q->used_idx;
+        /* irq_base stays: the device's "old" index moves at its decisions, not at interrupts */
     }
 }
 

@@ -197,6 +197,9 @@ static void check_accept(struct vqf_oracle *o)
 
 /* ---- status ---- */
 
+/* A feature select value the oracle does not know (beyond the 4 windows it shadows). */
+#define VQF_OR_SEL_UNKNOWN UINT32_MAX
+
 static void device_reset(struct vqf_oracle *o)
 {
     o->xport_lied = false;
@@ -213,6 +216,10 @@ static void device_reset(struct vqf_oracle *o)
     o->needs_reset_seen = o->needs_reset_owed = o->config_irq_since_ok = false;
     o->drv_feat_written = 0;
     memset(o->drv_feat, 0, sizeof(o->drv_feat));
+    /* 4.2.2.2: the driver writes the select registers before using the feature windows; the
+     * spec does not say what a reset does to them, so the window shown is unknown until the
+     * next write (an out-of-range select is never judged) */
+    o->dev_feat_sel = o->drv_feat_sel = VQF_OR_SEL_UNKNOWN;
     o->features = 0;
     o->irq_since_reset = false;
     o->susp_early = o->suspending = o->suspended = o->resume_pending = false;
@@ -220,6 +227,10 @@ static void device_reset(struct vqf_oracle *o)
     o->blk_cap_known = false;
     memset(o->cfg_known, 0, sizeof(o->cfg_known));
     o->gen_valid = false;
+    /* 5.3.6.2: a reset device starts with no ports; it announces them again after the
+     * next DEVICE_READY, so the ports (and pending CONSOLE_PORTs) of the old session are gone */
+    o->cons_ports = o->cons_console = 0;
+    o->cons_ready_sent = false;
     for (unsigned i = 0; i < OQ_MAX; i++) {
         struct oq *q = &o->q[i];
         vqf_or_split_disable(q);
@@ -403,8 +414,10 @@ void vqf_or_xport_idle(struct vqf_oracle *o)
         o->blk_cap_owed = false;
     }
     if (o->setup.device_id == VIRTIO_ID_CONSOLE && or_feat(o->features, VIRTIO_CONSOLE_F_MULTIPORT) &&
-        (o->status & ST_OK) && !o->reset_written && o->q[3].live && !o->q[3].taint_drv && !o->cons_ready_sent) {
-        /* 5.3.6.2.2: with MULTIPORT the driver sends DEVICE_READY */
+        (o->status & ST_OK) && !o->reset_written && !o->failed_written && o->q[3].live && !o->q[3].taint_drv &&
+        !o->cons_ready_sent) {
+        /* 5.3.6.2.2: with MULTIPORT the driver sends DEVICE_READY (unless it gave up on the
+         * device, 2.1: FAILED) */
         DRV_FIND(VQF_CL_CONS_07, o->status, 0, 0, "MULTIPORT negotiated, driver idle, no DEVICE_READY sent");
         o->cons_ready_sent = true;
     }

@@ -145,6 +145,19 @@ void vqf_vdrv_reset(struct vqf_vdrv *d)
     d->features[0] = d->features[1] = 0;
 }
 
+void vqf_vdrv_forget_memory(struct vqf_vdrv *d)
+{
+    /* Rings kept past a reset (drop_queues) would otherwise overlap new allocations: a
+     * driver MUST NOT let two rings share memory (2.7 / 2.8 areas belong to one queue). */
+    for (unsigned i = 0; i < VQF_VDRV_MAX_QUEUES; i++) {
+        struct vqf_ring_cfg *c = &d->q[i].cfg;
+        c->desc = c->driver = c->device = 0;
+        c->ind_pool = 0;
+        c->ind_pool_len = 0;
+        c->size = 0;
+    }
+}
+
 void vqf_vdrv_fail(struct vqf_vdrv *d)
 {
     /* 3.1.1: the driver gives up; STATUS-03 requires a reset before trying again. */

@@ -74,5 +74,8 @@ void vqf_vdrv_reset(struct vqf_vdrv *d);
 void vqf_vdrv_fail(struct vqf_vdrv *d);
 /* Guest memory from the platform allocator. */
 uint64_t vqf_vdrv_alloc(struct vqf_vdrv *d, uint64_t size, uint64_t align);
+/* Forget the ring and indirect-pool memory kept for reuse: call after a reset, when the
+ * platform allocator was rewound and that memory may be handed out again. */
+void vqf_vdrv_forget_memory(struct vqf_vdrv *d);
 
 #endif

@@ -20,8 +20,13 @@ static uint64_t pool_alloc(struct vqf_exec *x, uint32_t len)
     len = (len + 15u) & ~15u;
     if (len > VQF_X_BUF_POOL_LEN)
         len = VQF_X_BUF_POOL_LEN;
-    if (x->pool_cur + len > VQF_X_BUF_POOL_LEN)
+    if (x->pool_cur + len > VQF_X_BUF_POOL_LEN) {
+        /* The pool wraps: new buffers may overlap ones still outstanding, so a device write can
+         * land in memory another chain offers as device-readable. That overlap is this side's
+         * doing, not the device's: stop judging the device on the shadow it confuses. */
         x->pool_cur = 0;
+        vqf_oracle_taint(x->oracle, VQF_SIDE_DRIVER, false);
+    }
     uint64_t gpa = x->mem.r[0].gpa + VQF_X_BUF_POOL_OFF + x->pool_cur;
     x->pool_cur += len;
     return gpa;

@@ -30,7 +30,8 @@ REQUIRED = {
     "blk_pair": COMMON_DEVICE + COMMON_DRIVER,
     "net_pair": COMMON_DEVICE + COMMON_DRIVER,
     "negotiation": ["vqf_vdrv_negotiate", "vqf_vdev_mmio_write", "vqf_vdrv_reset"],
-    "config": ["vqf_vdrv_config_read", "vqf_vdev_config_set", "vqf_vdev_mmio_read"],
+    # device-side changes (with and without a torn read) come through the register path model
+    "config": ["vqf_vdrv_config_read", "vqf_x_lie_config_change", "vqf_vdev_mmio_read"],
     "mmio": ["vqf_vdev_mmio_write", "vqf_vdev_mmio_read"],
     "formats": ["vqf_split_dev_pop", "vqf_packed_dev_pop", "vqf_split_drv_get_used", "vqf_packed_drv_get_used"],
 }

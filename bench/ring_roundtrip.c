@@ -14,12 +14,23 @@
  * times are medians too. Wall-clock timing is fine here: benchmarks are not part
  * of the deterministic path.
  *
+ * --oracle adds two kinds: the same split and packed round trips on queues of their own whose
+ * guest memory has the spec oracle installed as its observer, set up as the harness executor
+ * sets it up (the oracle's observer on the memory, the register writes of the chapter-3
+ * initialisation and of the queue setup shown to it, both sides judged, each device step
+ * bracketed with vqf_oracle_device_step). Only the ring work is timed: no notification
+ * crosses the register file in either kind, so "on" and "off" do the same ring operations
+ * and differ only by the oracle. The oracle ratios are paired per repetition like the
+ * others: oracle-on over oracle-off, and oracle-on over the floor. A run whose oracle
+ * reports a finding is void (an honest pair must pass).
+ *
  * --once runs each kind exactly once for the given number of round trips, untimed, for an
  * instruction counter: under `valgrind --tool=callgrind` the inclusive cost of floor_run,
- * split_run and packed_run divided by the iterations is the instruction count per round
- * trip (repeatable on a noisy machine, where the clock is not).
+ * split_run, packed_run (and split_oracle_run, packed_oracle_run) divided by the iterations
+ * is the instruction count per round trip (repeatable on a noisy machine, where the clock is
+ * not).
  *
- * Usage: ring_roundtrip [--json] [--once] [iterations per run] */
+ * Usage: ring_roundtrip [--json] [--once] [--oracle] [iterations per run] */
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +38,9 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "emulator/oracle/oracle.h"
 #include "emulator/ring/vq.h"
+#include "vqfuzz/virtio.h"
 
 #define QSZ 256u
 #define REPS 201
@@ -56,9 +69,60 @@ struct vq_pair {
     struct vqf_vq_dev dev;
     struct vqf_chain c;
     struct vqf_seg seg[4];
+    struct vqf_oracle *oracle; /* NULL: no observer on this pair's memory */
 };
 
-static int vq_setup(struct vq_pair *p, struct vqf_mem *mem, enum vqf_ring_format fmt)
+/* A device type without device-specific rules: the oracle applies its transport and ring
+ * checks, nothing that would parse the (empty) buffers. */
+#define BENCH_DEVICE_ID 0x7fu
+
+static void oracle_reg(struct vqf_oracle *o, bool write, uint32_t off, uint32_t val)
+{
+    vqf_oracle_mmio(o, write, off, 4, val);
+}
+
+/* The oracle sees what the harness shows it before a queue runs: its observer on guest
+ * memory, a fresh input (both sides judged), the chapter-3 initialisation up to a confirmed
+ * FEATURES_OK (3.1.1), and the queue registers of 4.2.2. QueueReady and DRIVER_OK follow
+ * once the driver half has zeroed its rings (oracle_go). */
+static void oracle_attach(struct vqf_oracle *o, struct vqf_mem *mem, const struct vqf_ring_cfg *cfg)
+{
+    mem->obs = vqf_oracle_observer(o);
+    struct vqf_oracle_setup os = {(1u << VQF_SIDE_DRIVER) | (1u << VQF_SIDE_DEVICE), BENCH_DEVICE_ID, mem};
+    vqf_oracle_begin(o, &os);
+    const uint32_t st = VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER;
+    oracle_reg(o, true, VIRTIO_MMIO_STATUS, 0);
+    oracle_reg(o, false, VIRTIO_MMIO_STATUS, 0);
+    oracle_reg(o, true, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE);
+    oracle_reg(o, true, VIRTIO_MMIO_STATUS, st);
+    for (uint32_t sel = 0; sel < 2; sel++) {
+        uint32_t half = (uint32_t)(cfg->features >> (32 * sel));
+        oracle_reg(o, true, VIRTIO_MMIO_DEVICE_FEATURES_SEL, sel);
+        oracle_reg(o, false, VIRTIO_MMIO_DEVICE_FEATURES, half);
+        oracle_reg(o, true, VIRTIO_MMIO_DRIVER_FEATURES_SEL, sel);
+        oracle_reg(o, true, VIRTIO_MMIO_DRIVER_FEATURES, half);
+    }
+    oracle_reg(o, true, VIRTIO_MMIO_STATUS, st | VIRTIO_STATUS_FEATURES_OK);
+    oracle_reg(o, false, VIRTIO_MMIO_STATUS, st | VIRTIO_STATUS_FEATURES_OK);
+    oracle_reg(o, true, VIRTIO_MMIO_QUEUE_SEL, cfg->index);
+    oracle_reg(o, false, VIRTIO_MMIO_QUEUE_NUM_MAX, cfg->size);
+    oracle_reg(o, true, VIRTIO_MMIO_QUEUE_NUM, cfg->size);
+    oracle_reg(o, true, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)cfg->desc);
+    oracle_reg(o, true, VIRTIO_MMIO_QUEUE_DESC_HIGH, (uint32_t)(cfg->desc >> 32));
+    oracle_reg(o, true, VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)cfg->driver);
+    oracle_reg(o, true, VIRTIO_MMIO_QUEUE_DRIVER_HIGH, (uint32_t)(cfg->driver >> 32));
+    oracle_reg(o, true, VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)cfg->device);
+    oracle_reg(o, true, VIRTIO_MMIO_QUEUE_DEVICE_HIGH, (uint32_t)(cfg->device >> 32));
+}
+
+static void oracle_go(struct vqf_oracle *o)
+{
+    oracle_reg(o, true, VIRTIO_MMIO_QUEUE_READY, 1);
+    oracle_reg(o, true, VIRTIO_MMIO_STATUS,
+               VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
+}
+
+static int vq_setup(struct vq_pair *p, struct vqf_mem *mem, enum vqf_ring_format fmt, struct vqf_oracle *oracle)
 {
     struct vqf_ring_cfg cfg;
     memset(&cfg, 0, sizeof(cfg));
@@ -76,21 +140,36 @@ static int vq_setup(struct vq_pair *p, struct vqf_mem *mem, enum vqf_ring_format
     cfg.features |= VQF_BIT(VIRTIO_F_VERSION_1);
     struct vqf_dma drv_dma = vqf_mem_dma(mem, VQF_SIDE_DRIVER), dev_dma = vqf_mem_dma(mem, VQF_SIDE_DEVICE);
     memset(p, 0, sizeof(*p));
-    if (vqf_vq_drv_init(&p->drv, &drv_dma, &cfg) != 0 || vqf_vq_dev_init(&p->dev, &dev_dma, &cfg) != 0)
+    p->oracle = oracle;
+    if (oracle)
+        oracle_attach(oracle, mem, &cfg);
+    if (vqf_vq_drv_init(&p->drv, &drv_dma, &cfg) != 0)
+        return -1;
+    if (oracle)
+        oracle_go(oracle);
+    if (vqf_vq_dev_init(&p->dev, &dev_dma, &cfg) != 0)
         return -1;
     p->c.seg = p->seg;
     p->c.seg_cap = 4;
     return 0;
 }
 
-static void vq_teardown(struct vq_pair *p)
+/* 0 when the pair's oracle (if any) found nothing. */
+static int vq_teardown(struct vq_pair *p, struct vqf_mem *mem)
 {
+    int findings = p->oracle ? (int)vqf_oracle_nfindings(p->oracle) : 0;
+    for (int i = 0; i < findings; i++)
+        fprintf(stderr, "ring_roundtrip: oracle finding: %s\n", vqf_oracle_finding(p->oracle, (unsigned)i)->detail);
+    mem->obs = NULL; /* teardown is not traffic */
     vqf_vq_dev_free(&p->dev);
     vqf_vq_drv_free(&p->drv);
+    return findings;
 }
 
-/* n round trips; returns the number that completed (all of them, or the run is void). */
-static uint64_t vq_run(struct vq_pair *p, uint64_t n)
+/* n round trips; returns the number that completed (all of them, or the run is void).
+ * Inlined into each kind's run function with a constant with_oracle, so that the kinds
+ * without the oracle do not test for it. */
+__attribute__((always_inline)) static inline uint64_t vq_run(struct vq_pair *p, uint64_t n, const bool with_oracle)
 {
     const struct vqf_seg sg = {BUF_GPA, 64, 1};
     uint64_t done = 0, acc = 0;
@@ -99,11 +178,15 @@ static uint64_t vq_run(struct vq_pair *p, uint64_t n)
         if (vqf_vq_drv_add(&p->drv, &sg, 0, 1, (uint32_t)i, 0) < 0)
             break;
         acc += vqf_vq_drv_kick_prepare(&p->drv);
+        if (with_oracle) /* the harness brackets every device poll */
+            vqf_oracle_device_step(p->oracle, true);
         if (vqf_vq_dev_pop(&p->dev, &p->c) != 1)
             break;
         vqf_vq_dev_push(&p->dev, &p->c, 64);
         vqf_vq_dev_publish(&p->dev);
         acc += vqf_vq_dev_need_notify(&p->dev);
+        if (with_oracle)
+            vqf_oracle_device_step(p->oracle, false);
         if (vqf_vq_drv_get_used(&p->drv, &tok, &len) != 1 || tok != (uint32_t)i)
             break;
         acc += len;
@@ -194,25 +277,39 @@ static void floor_setup(struct floor_ring *r)
 
 /* ---- timing ---- */
 
-enum kind { K_FLOOR, K_SPLIT, K_PACKED, K_COUNT };
+enum kind { K_FLOOR, K_SPLIT, K_PACKED, K_SPLIT_ORACLE, K_PACKED_ORACLE, K_COUNT };
+#define K_COUNT_PLAIN K_SPLIT_ORACLE /* kinds without --oracle */
 
 /* One function per kind, so that a profiler attributes each kind's cost on its own. Each
  * leaves a different mark, or identical-code folding would merge the two. */
-static volatile uint64_t split_trips, packed_trips;
+static volatile uint64_t split_trips, packed_trips, split_oracle_trips, packed_oracle_trips;
 __attribute__((noinline)) static uint64_t split_run(struct vq_pair *p, uint64_t n)
 {
-    return split_trips = vq_run(p, n);
+    return split_trips = vq_run(p, n, false);
 }
 __attribute__((noinline)) static uint64_t packed_run(struct vq_pair *p, uint64_t n)
 {
-    return packed_trips = vq_run(p, n);
+    return packed_trips = vq_run(p, n, false);
+}
+__attribute__((noinline)) static uint64_t split_oracle_run(struct vq_pair *p, uint64_t n)
+{
+    return split_oracle_trips = vq_run(p, n, true);
+}
+__attribute__((noinline)) static uint64_t packed_oracle_run(struct vq_pair *p, uint64_t n)
+{
+    return packed_oracle_trips = vq_run(p, n, true);
 }
 
+/* vp[k - 1] is the pair of kind k. */
 static uint64_t run_kind(enum kind k, struct floor_ring *fr, struct vq_pair *vp, uint64_t n)
 {
-    if (k == K_FLOOR)
-        return floor_run(fr, n);
-    return k == K_SPLIT ? split_run(&vp[0], n) : packed_run(&vp[1], n);
+    switch (k) {
+    case K_SPLIT: return split_run(&vp[0], n);
+    case K_PACKED: return packed_run(&vp[1], n);
+    case K_SPLIT_ORACLE: return split_oracle_run(&vp[2], n);
+    case K_PACKED_ORACLE: return packed_oracle_run(&vp[3], n);
+    default: return floor_run(fr, n);
+    }
 }
 
 /* Context switches of this thread so far, voluntary and not; -1 if unknown. */
@@ -250,68 +347,96 @@ static double median(double *v, int n)
     qsort(v, (size_t)n, sizeof(v[0]), cmp_double);
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
+/* Round trips per timed repetition: the oracle kinds cost tens of times more per trip, so
+ * they run fewer to keep their repetitions as short as the others' (a fraction of a time
+ * slice; times are per trip either way). */
+#define ORACLE_TRIP_DIVISOR 16
+static uint64_t trips_per_rep(enum kind k, uint64_t iters)
+{
+    if (k < K_SPLIT_ORACLE)
+        return iters;
+    return iters / ORACLE_TRIP_DIVISOR ? iters / ORACLE_TRIP_DIVISOR : 1;
+}
 
-/* out: median ns per round trip of each kind; ratio: median over repetitions of (kind /
- * floor) within that repetition (ratio[K_FLOOR] = 1). The kinds take turns inside every
- * repetition, so that a busy neighbour or a clock change hits all of them alike. */
-static int measure(struct vqf_mem *mem, uint64_t iters, int once, double out[K_COUNT], double ratio[K_COUNT],
-                   unsigned *retried)
+/* Paired ratios of one repetition: kind num over kind den, median over repetitions. */
+static double paired_ratio(double t[K_COUNT][REPS], enum kind num, enum kind den)
+{
+    double rr[REPS];
+    for (int r = 0; r < REPS; r++)
+        rr[r] = t[num][r] / t[den][r];
+    return median(rr, REPS);
+}
+
+struct result {
+    double ns[K_COUNT];           /* median ns per round trip */
+    double x_floor[K_COUNT];      /* paired: kind / floor */
+    double oracle_on_off[K_COUNT]; /* paired: oracle kind / the same format without it */
+    unsigned retried;
+};
+
+/* Runs kinds 0..nkinds-1 on the pairs of mem[0..nkinds-2] (one guest memory per queue: the
+ * queues run side by side; the oracle kinds' memories carry the oracle). The kinds take
+ * turns inside every repetition, so that a busy neighbour or a clock change hits all of
+ * them alike. */
+static int measure(struct vqf_mem *mem, struct vqf_oracle **oracle, int nkinds, uint64_t iters, int once,
+                   struct result *res)
 {
     static struct floor_ring fr;
-    static struct vq_pair vp[2];
-    double t[K_COUNT][REPS];
+    static struct vq_pair vp[K_COUNT - 1];
+    static double t[K_COUNT][REPS];
     int ok = 1;
     floor_setup(&fr);
-    if (vq_setup(&vp[0], &mem[0], VQF_RING_SPLIT) != 0 || vq_setup(&vp[1], &mem[1], VQF_RING_PACKED) != 0)
-        return 0;
+    for (int k = K_SPLIT; k < nkinds; k++) {
+        enum vqf_ring_format fmt = (k == K_SPLIT || k == K_SPLIT_ORACLE) ? VQF_RING_SPLIT : VQF_RING_PACKED;
+        struct vqf_oracle *o = k >= K_SPLIT_ORACLE ? oracle[k - K_SPLIT_ORACLE] : NULL;
+        if (vq_setup(&vp[k - 1], &mem[k - 1], fmt, o) != 0)
+            return 0;
+    }
     if (once) {
-        for (int k = 0; k < K_COUNT; k++) {
+        for (int k = 0; k < nkinds; k++)
             if (run_kind((enum kind)k, &fr, vp, iters) != iters)
                 ok = 0;
-            out[k] = 0;
-        }
-        vq_teardown(&vp[0]);
-        vq_teardown(&vp[1]);
-        return ok;
-    }
-    /* Warm-up: caches, branch predictors and the CPU clock settle first. */
-    uint64_t warm = 5 * iters;
-    for (int k = 0; k < K_COUNT; k++)
-        if (run_kind((enum kind)k, &fr, vp, warm) != warm)
-            ok = 0;
-    for (int r = 0; r < REPS; r++)
-        for (int j = 0; j < K_COUNT; j++) {
-            int k = (r + j) % K_COUNT; /* no kind always runs first or after the same one */
-            t[k][r] = timed_rep((enum kind)k, &fr, vp, iters, &ok, retried);
-        }
-    vq_teardown(&vp[0]);
-    vq_teardown(&vp[1]);
-    double rr[REPS];
-    ratio[K_FLOOR] = 1;
-    for (int k = K_SPLIT; k < K_COUNT; k++) {
+    } else {
+        /* Warm-up: caches, branch predictors and the CPU clock settle first. */
+        uint64_t warm = 5 * iters;
+        for (int k = 0; k < nkinds; k++)
+            if (run_kind((enum kind)k, &fr, vp, warm) != warm)
+                ok = 0;
         for (int r = 0; r < REPS; r++)
-            rr[r] = t[k][r] / t[K_FLOOR][r];
-        ratio[k] = median(rr, REPS);
+            for (int j = 0; j < nkinds; j++) {
+                int k = (r + j) % nkinds; /* no kind always runs first or after the same one */
+                t[k][r] = timed_rep((enum kind)k, &fr, vp, trips_per_rep((enum kind)k, iters), &ok, &res->retried);
+            }
+        for (int k = 0; k < nkinds; k++) {
+            res->x_floor[k] = k == K_FLOOR ? 1 : paired_ratio(t, (enum kind)k, K_FLOOR);
+            if (k >= K_SPLIT_ORACLE)
+                res->oracle_on_off[k] = paired_ratio(t, (enum kind)k, (enum kind)(k - K_SPLIT_ORACLE + K_SPLIT));
+        }
+        for (int k = 0; k < nkinds; k++)
+            res->ns[k] = median(t[k], REPS);
     }
-    for (int k = 0; k < K_COUNT; k++)
-        out[k] = median(t[k], REPS);
+    for (int k = K_SPLIT; k < nkinds; k++)
+        if (vq_teardown(&vp[k - 1], &mem[k - 1]) != 0)
+            ok = 0;
     return ok;
 }
 
 int main(int argc, char **argv)
 {
-    int json = 0, once = 0;
+    int json = 0, once = 0, with_oracle = 0;
     uint64_t iters = 20000;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--json"))
             json = 1;
         else if (!strcmp(argv[i], "--once"))
             once = 1;
+        else if (!strcmp(argv[i], "--oracle"))
+            with_oracle = 1;
         else
             iters = strtoull(argv[i], NULL, 0);
     }
     if (iters == 0) {
-        fprintf(stderr, "usage: ring_roundtrip [--json] [--once] [iterations]\n");
+        fprintf(stderr, "usage: ring_roundtrip [--json] [--once] [--oracle] [iterations]\n");
         return 2;
     }
     /* Pin to the CPU we start on: no migration between repetitions. */
@@ -322,43 +447,67 @@ int main(int argc, char **argv)
         CPU_SET(cpu, &set);
         sched_setaffinity(0, sizeof(set), &set);
     }
-    /* One guest memory per ring format: the two queues run side by side. */
-    static struct vqf_mem mem[2];
+    int nkinds = with_oracle ? K_COUNT : K_COUNT_PLAIN;
+    static struct vqf_mem mem[K_COUNT - 1];
+    struct vqf_oracle *oracle[2] = {NULL, NULL};
     struct vqf_mem_layout l;
     vqf_mem_default_layout(&l, 1u << 20);
-    if (vqf_mem_init(&mem[0], &l) != 0 || vqf_mem_init(&mem[1], &l) != 0) {
-        fprintf(stderr, "ring_roundtrip: cannot map guest memory\n");
+    for (int k = K_SPLIT; k < nkinds; k++)
+        if (vqf_mem_init(&mem[k - 1], &l) != 0) {
+            fprintf(stderr, "ring_roundtrip: cannot map guest memory\n");
+            return 2;
+        }
+    if (with_oracle && (!(oracle[0] = vqf_oracle_new()) || !(oracle[1] = vqf_oracle_new()))) {
+        fprintf(stderr, "ring_roundtrip: cannot create the oracle\n");
         return 2;
     }
-    double ns[K_COUNT], ratio[K_COUNT];
-    unsigned retried = 0;
-    int ok = measure(mem, iters, once, ns, ratio, &retried);
-    vqf_mem_destroy(&mem[0]);
-    vqf_mem_destroy(&mem[1]);
+    struct result res;
+    memset(&res, 0, sizeof(res));
+    int ok = measure(mem, oracle, nkinds, iters, once, &res);
+    for (int k = K_SPLIT; k < nkinds; k++)
+        vqf_mem_destroy(&mem[k - 1]);
+    vqf_oracle_free(oracle[0]);
+    vqf_oracle_free(oracle[1]);
     if (!ok) {
         fprintf(stderr, "ring_roundtrip: a round trip failed\n");
         return 1;
     }
     if (once) {
-        printf("ring round trip, queue %u, 1 segment: %llu untimed trips per kind (instruction counting)\n", QSZ,
-               (unsigned long long)iters);
+        printf("ring round trip, queue %u, 1 segment: %llu untimed trips per kind%s (instruction counting)\n", QSZ,
+               (unsigned long long)iters, with_oracle ? ", oracle off and on" : "");
         return 0;
     }
-    double floor_ns = ns[K_FLOOR], split_ns = ns[K_SPLIT], packed_ns = ns[K_PACKED];
+    const double *ns = res.ns, *xf = res.x_floor, *onoff = res.oracle_on_off;
     /* split_ratio / packed_ratio: medians of the paired per-repetition ratios; the ratios of
      * the median times are given too (they drift more when the machine is busy). */
     if (json) {
         printf("{\"split_ns\":%.2f,\"packed_ns\":%.2f,\"floor_ns\":%.2f,\"split_ratio\":%.2f,\"packed_ratio\":%.2f,"
-               "\"split_ratio_of_medians\":%.2f,\"packed_ratio_of_medians\":%.2f,\"reps_rerun\":%u}\n",
-               split_ns, packed_ns, floor_ns, ratio[K_SPLIT], ratio[K_PACKED], split_ns / floor_ns,
-               packed_ns / floor_ns, retried);
+               "\"split_ratio_of_medians\":%.2f,\"packed_ratio_of_medians\":%.2f,",
+               ns[K_SPLIT], ns[K_PACKED], ns[K_FLOOR], xf[K_SPLIT], xf[K_PACKED], ns[K_SPLIT] / ns[K_FLOOR],
+               ns[K_PACKED] / ns[K_FLOOR]);
+        if (with_oracle)
+            printf("\"split_oracle_ns\":%.2f,\"packed_oracle_ns\":%.2f,\"split_oracle_ratio\":%.2f,"
+                   "\"packed_oracle_ratio\":%.2f,\"split_oracle_floor_ratio\":%.2f,\"packed_oracle_floor_ratio\":%.2f,",
+                   ns[K_SPLIT_ORACLE], ns[K_PACKED_ORACLE], onoff[K_SPLIT_ORACLE], onoff[K_PACKED_ORACLE],
+                   xf[K_SPLIT_ORACLE], xf[K_PACKED_ORACLE]);
+        printf("\"reps_rerun\":%u}\n", res.retried);
     } else {
-        printf("ring round trip, queue %u, 1 segment, %d interleaved repetitions x %llu (%u rerun: preempted)\n",
-               QSZ, REPS, (unsigned long long)iters, retried);
-        printf("%-8s %10s %14s %14s\n", "ring", "median ns", "x floor paired", "x floor medians");
-        printf("%-8s %10.2f %14.2f %14.2f\n", "floor", floor_ns, 1.0, 1.0);
-        printf("%-8s %10.2f %14.2f %14.2f\n", "split", split_ns, ratio[K_SPLIT], split_ns / floor_ns);
-        printf("%-8s %10.2f %14.2f %14.2f\n", "packed", packed_ns, ratio[K_PACKED], packed_ns / floor_ns);
+        printf("ring round trip, queue %u, 1 segment, %d interleaved repetitions x %llu", QSZ, REPS,
+               (unsigned long long)iters);
+        if (with_oracle)
+            printf(" (oracle kinds x %llu)", (unsigned long long)trips_per_rep(K_SPLIT_ORACLE, iters));
+        printf(" (%u rerun: preempted)\n", res.retried);
+        printf("%-14s %10s %14s %14s", "ring", "median ns", "x floor paired", "x floor medians");
+        if (with_oracle)
+            printf(" %14s", "x off paired");
+        printf("\n");
+        static const char *const name[K_COUNT] = {"floor", "split", "packed", "split+oracle", "packed+oracle"};
+        for (int k = 0; k < nkinds; k++) {
+            printf("%-14s %10.2f %14.2f %14.2f", name[k], ns[k], xf[k], ns[k] / ns[K_FLOOR]);
+            if (k >= K_SPLIT_ORACLE)
+                printf(" %14.2f", onoff[k]);
+            printf("\n");
+        }
     }
     return 0;
 }

@@ -8,8 +8,8 @@
  *
  * Every read or write of a ring part goes through the host pointer translated at init and is
  * logged with vqf_mem_note so that the oracle sees it. Hot paths are compiled with and
- * without observer hooks (ring_hot.h), and the one-descriptor chain has a fast path in
- * every step; longer lists and indirect tables take the general walk. */
+ * without observer hooks (ring_hot.h), and the one-descriptor chain has an inline fast path
+ * in every step (packed.h); longer lists and indirect tables take the general walk. */
 #include "emulator/ring/packed.h"
 
 #include <stdlib.h>
@@ -20,45 +20,17 @@
 RING_LIVE_LAYOUT_OK(struct vqf_packed_dev);
 RING_LIVE_LAYOUT_OK(struct vqf_packed_drv);
 
-#define PDESC_SIZE 16u                 /* sizeof(struct pvirtq_desc), 2.8.13 */
+#define PDESC_SIZE VQF_PDESC_SIZE
 #define PDESC_BODY 14u                 /* addr + len + id: everything before flags */
 #define PEVENT_SIZE 4u                 /* sizeof(struct pvirtq_event_suppress), 2.8.14 */
 #define PEVENT_OFF_MASK 0x7fffu        /* desc_event_off : 15 (2.8.14) */
-#define PEVENT_FLAGS_MASK 0x3u         /* desc_event_flags : 2 (2.8.14) */
-#define NO_ID 0xffffu                  /* list terminator: ids are < 32768 */
-#define SLOT_STATE_FREE 0u             /* on the free list */
-#define SLOT_STATE_OUT 1u              /* outstanding at the device */
-
-/* Per buffer id driver state (the "sgs" array of the 2.8.21.3 example, plus what the driver
- * needs to validate the device: writable capacity for D-04, state for D-03). */
-struct vqf_packed_drv_slot {
-    uint32_t token;
-    uint32_t in_cap;  /* device-writable bytes of the buffer */
-    uint16_t ndesc;   /* ring slots the buffer occupies (1 for an indirect table) */
-    uint16_t next;    /* free list link while free, avail-order link while outstanding */
-    uint8_t state;    /* SLOT_STATE_* */
-};
+#define PEVENT_FLAGS_MASK VQF_PEVENT_FLAGS_MASK
+#define NO_ID VQF_PACKED_NO_ID
+#define SLOT_STATE_FREE VQF_PACKED_ID_FREE
+#define SLOT_STATE_OUT VQF_PACKED_ID_OUT
 
 /* ---------------------------------------------------------------------------------------- */
 /* Shared helpers                                                                            */
-
-/* Available for wrap counter w (2.8.1): AVAIL matches w and USED does not. */
-static inline bool desc_is_avail(uint16_t flags, bool w)
-{
-    return (flags & (VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED)) == (w ? VIRTQ_DESC_F_AVAIL : VIRTQ_DESC_F_USED);
-}
-
-/* Used for wrap counter w (2.8.1): AVAIL and USED both match w. */
-static inline bool desc_is_used(uint16_t flags, bool w)
-{
-    return (flags & (VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED)) == (w ? VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED : 0);
-}
-
-/* The AVAIL/USED pair a driver writes to make a descriptor available in lap w (2.8.1). */
-static inline uint16_t avail_bits(bool w) { return w ? VIRTQ_DESC_F_AVAIL : VIRTQ_DESC_F_USED; }
-
-/* The AVAIL/USED pair a device writes to mark a descriptor used in lap w (2.8.1). */
-static inline uint16_t used_bits(bool w) { return w ? (VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED) : 0; }
 
 /* Advance (slot, wrap) by n slots; the wrap counter toggles past the last slot (2.8.1).
  * Tracked by compare, not modulo: queue sizes need not be powers of two. */
@@ -140,15 +112,15 @@ static inline uint64_t dslot_gpa(const struct vqf_packed_dev *q, uint16_t slot)
 
 RING_HOT uint16_t dev_read_flags(const struct vqf_packed_dev *q, uint16_t slot, const bool obs)
 {
-    note(&q->dma, VQF_ACC_READ, dslot_gpa(q, slot) + VIRTQ_PDESC_FLAGS, 2, obs);
-    return ld16(dslot(q, slot) + VIRTQ_PDESC_FLAGS);
+    ring_note(&q->dma, VQF_ACC_READ, dslot_gpa(q, slot) + VIRTQ_PDESC_FLAGS, 2, obs);
+    return ring_ld16(dslot(q, slot) + VIRTQ_PDESC_FLAGS);
 }
 
 /* Out of line: errors are rare and the hot callers keep a small frame. */
 RING_COLD int dev_fail(struct vqf_packed_dev *q, int err)
 {
     q->broken = true;
-    event(&q->dma, VQF_EV_DEV_ERROR, q->cfg.index, (uint32_t)err, 0, true);
+    ring_event(&q->dma, VQF_EV_DEV_ERROR, q->cfg.index, (uint32_t)err, 0, true);
     return -err;
 }
 
@@ -201,6 +173,8 @@ int vqf_packed_dev_init(struct vqf_packed_dev *q, const struct vqf_dma *dma, con
     q->event_idx = vqf_has_feature(cfg->features, VIRTIO_F_EVENT_IDX);
     q->indirect = vqf_has_feature(cfg->features, VIRTIO_F_INDIRECT_DESC);
     q->in_order = vqf_has_feature(cfg->features, VIRTIO_F_IN_ORDER);
+    q->fast = !q->in_order && ring_even((uintptr_t)q->desc, (uintptr_t)q->drv_event, (uintptr_t)q->dev_event);
+    q->gate_pad = 0;
     q->broken = false;
     q->ready = true;
     return 0;
@@ -235,7 +209,7 @@ static int dev_add_seg(struct vqf_packed_dev *q, struct walk *w, uint64_t addr, 
         return VQF_ERR_CHAIN_LOOP;
     if (!write && w->nseg - 1 > w->nout)
         return VQF_ERR_WRITE_ORDER; /* PACK-SG-03: writable elements come last */
-    if (!buf_mapped(q->dma.mem, &q->buf_region, addr, len))
+    if (!ring_buf_mapped(q->dma.mem, &q->buf_region, addr, len))
         return VQF_ERR_ADDR; /* RSVD-05: buffers are guest-RAM addresses */
     if (write) {
         w->in += len;
@@ -266,11 +240,11 @@ static int dev_walk_indirect(struct vqf_packed_dev *q, struct walk *w, uint64_t 
     if (!t)
         return VQF_ERR_ADDR;
     for (uint32_t i = 0; i < n; i++, t += PDESC_SIZE) {
-        note(&q->dma, VQF_ACC_READ, addr + (uint64_t)i * PDESC_SIZE, PDESC_SIZE, true);
-        uint16_t f = rd16(t + VIRTQ_PDESC_FLAGS);
+        ring_note(&q->dma, VQF_ACC_READ, addr + (uint64_t)i * PDESC_SIZE, PDESC_SIZE, true);
+        uint16_t f = ring_rd16(t + VIRTQ_PDESC_FLAGS);
         if (f & VIRTQ_DESC_F_INDIRECT)
             return VQF_ERR_IND_NESTED;
-        int err = dev_add_seg(q, w, rd64(t + VIRTQ_PDESC_ADDR), rd32(t + VIRTQ_PDESC_LEN),
+        int err = dev_add_seg(q, w, ring_rd64(t + VIRTQ_PDESC_ADDR), ring_rd32(t + VIRTQ_PDESC_LEN),
                               (f & VIRTQ_DESC_F_WRITE) != 0);
         if (err)
             return err;
@@ -285,9 +259,9 @@ static int dev_walk_indirect(struct vqf_packed_dev *q, struct walk *w, uint64_t 
 RING_HOT void dev_write_kick_event(struct vqf_packed_dev *q, const bool obs)
 {
     uint16_t ev = (uint16_t)(q->next_avail | ((unsigned)q->avail_wrap << 15));
-    st16(q->dev_event + VIRTQ_PEVENT_DESC, ev);
-    note(&q->dma, VQF_ACC_WRITE, q->cfg.device + VIRTQ_PEVENT_DESC, 2, obs);
-    barrier(&q->dma, VQF_BARRIER_MB, obs);
+    ring_st16(q->dev_event + VIRTQ_PEVENT_DESC, ev);
+    ring_note(&q->dma, VQF_ACC_WRITE, q->cfg.device + VIRTQ_PEVENT_DESC, 2, obs);
+    ring_barrier(&q->dma, VQF_BARRIER_MB, obs);
 }
 
 /* The common chain: one plain descriptor at slot, whose flags (already read, after the rmb)
@@ -298,11 +272,11 @@ RING_HOT int dev_pop_one(struct vqf_packed_dev *q, struct vqf_chain *c, uint16_t
 {
     const uint16_t size = q->cfg.size;
     const uint8_t *d = dslot(q, slot);
-    note(&q->dma, VQF_ACC_READ, dslot_gpa(q, slot), PDESC_BODY, obs);
-    uint64_t addr = rd64(d + VIRTQ_PDESC_ADDR);
-    uint32_t len = rd32(d + VIRTQ_PDESC_LEN);
-    uint16_t id = rd16(d + VIRTQ_PDESC_ID);
-    if (!buf_mapped(q->dma.mem, &q->buf_region, addr, len))
+    ring_note(&q->dma, VQF_ACC_READ, dslot_gpa(q, slot), PDESC_BODY, obs);
+    uint64_t addr = ring_rd64(d + VIRTQ_PDESC_ADDR);
+    uint32_t len = ring_rd32(d + VIRTQ_PDESC_LEN);
+    uint16_t id = ring_rd16(d + VIRTQ_PDESC_ID);
+    if (!ring_buf_mapped(q->dma.mem, &q->buf_region, addr, len))
         return dev_fail(q, VQF_ERR_ADDR); /* RSVD-05 */
     if (q->inflight >= size)
         return dev_fail(q, VQF_ERR_AVAIL_JUMP); /* D-02, see the walk */
@@ -331,7 +305,7 @@ RING_HOT int dev_pop_one(struct vqf_packed_dev *q, struct vqf_chain *c, uint16_t
     c->in_len = w ? len : 0;
     if (q->kick_desc)
         dev_write_kick_event(q, obs);
-    event(&q->dma, VQF_EV_DEV_POP, q->cfg.index, id, 1, obs);
+    ring_event(&q->dma, VQF_EV_DEV_POP, q->cfg.index, id, 1, obs);
     return 1;
 }
 
@@ -351,14 +325,14 @@ RING_COLD int dev_pop_walk(struct vqf_packed_dev *q, struct vqf_chain *c, uint16
              * NEXT that leads to a slot not available for our wrap counter points outside
              * what the driver published. */
             flags = dev_read_flags(q, slot, true);
-            if (!desc_is_avail(flags, wrap))
+            if (!vqf_pdesc_is_avail(flags, wrap))
                 return dev_fail(q, VQF_ERR_NEXT_RANGE);
         }
         const uint8_t *d = dslot(q, slot);
-        note(&q->dma, VQF_ACC_READ, dslot_gpa(q, slot), PDESC_BODY, true);
-        uint64_t addr = rd64(d + VIRTQ_PDESC_ADDR);
-        uint32_t len = rd32(d + VIRTQ_PDESC_LEN);
-        id = rd16(d + VIRTQ_PDESC_ID); /* the last one counts (2.8.6, D-10) */
+        ring_note(&q->dma, VQF_ACC_READ, dslot_gpa(q, slot), PDESC_BODY, true);
+        uint64_t addr = ring_rd64(d + VIRTQ_PDESC_ADDR);
+        uint32_t len = ring_rd32(d + VIRTQ_PDESC_LEN);
+        id = ring_rd16(d + VIRTQ_PDESC_ID); /* the last one counts (2.8.6, D-10) */
         ndesc++;
         if (flags & VIRTQ_DESC_F_INDIRECT) {
             if (!q->indirect)
@@ -406,7 +380,7 @@ RING_COLD int dev_pop_walk(struct vqf_packed_dev *q, struct vqf_chain *c, uint16
      * avail_event at last_avail. */
     if (q->kick_desc)
         dev_write_kick_event(q, true);
-    event(&q->dma, VQF_EV_DEV_POP, q->cfg.index, id, ndesc, true);
+    ring_event(&q->dma, VQF_EV_DEV_POP, q->cfg.index, id, ndesc, true);
     return 1;
 }
 
@@ -415,10 +389,10 @@ RING_HOT int dev_pop(struct vqf_packed_dev *q, struct vqf_chain *c, const bool o
     uint16_t slot = q->next_avail;
     bool wrap = q->avail_wrap;
     uint16_t flags = dev_read_flags(q, slot, obs);
-    if (!desc_is_avail(flags, wrap))
+    if (!vqf_pdesc_is_avail(flags, wrap))
         return 0;
     /* Read addr/len/id only after seeing the flags (2.8.21.1, PACK-DSC-03). */
-    barrier(&q->dma, VQF_BARRIER_RMB, obs);
+    ring_barrier(&q->dma, VQF_BARRIER_RMB, obs);
     /* seg_cap 0 leaves no room even for one segment: the walk reports CHAIN_CAP. */
     if (__builtin_expect(!(flags & (VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_INDIRECT)) && c->seg_cap != 0, 1))
         return dev_pop_one(q, c, slot, wrap, flags, obs);
@@ -435,73 +409,46 @@ RING_COLD int dev_pop_plain(struct vqf_packed_dev *q, struct vqf_chain *c)
     return dev_pop(q, c, false);
 }
 
-/* The public entry points below hold a fast path: no observer, the common shape (one plain
- * descriptor, a buffer in the region of the previous one, no IN_ORDER). It makes the same
- * checks in the same order as the general body, with the same results, and keeps a small
- * frame because its only calls are tail calls: errors go to *_fail, any other shape to the
- * general body (compiled without hooks) before any state has changed that the general body
- * would not redo the same way. */
-int vqf_packed_dev_pop(struct vqf_packed_dev *q, struct vqf_chain *c)
+/* The public entry points are inline fast paths in packed.h; they call these out-of-line
+ * entries for every other case (not ready, observed, any other shape) and for errors. */
+int vqf_packed_dev_fail(struct vqf_packed_dev *q, int err)
+{
+    return dev_fail(q, err);
+}
+
+void vqf_packed_dev_kick_event(struct vqf_packed_dev *q)
+{
+    dev_write_kick_event(q, false);
+}
+
+int vqf_packed_dev_pop_slow(struct vqf_packed_dev *q, struct vqf_chain *c)
 {
     if (!RING_LIVE(q))
         return -VQF_ERR_NOT_READY;
-    if (observed(&q->dma))
-        return dev_pop_observed(q, c);
-    uint16_t slot = q->next_avail;
-    bool wrap = q->avail_wrap;
-    const uint8_t *d = dslot(q, slot);
-    uint16_t flags = ld16(d + VIRTQ_PDESC_FLAGS);
-    if (!desc_is_avail(flags, wrap))
-        return 0;
-    barrier(&q->dma, VQF_BARRIER_RMB, false); /* PACK-DSC-03 */
-    uint64_t addr = rd64(d + VIRTQ_PDESC_ADDR);
-    uint32_t len = rd32(d + VIRTQ_PDESC_LEN);
-    uint16_t id = rd16(d + VIRTQ_PDESC_ID);
-    const struct vqf_mem *m = q->dma.mem;
-    unsigned r = q->buf_region;
-    if ((flags & (VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_INDIRECT)) || c->seg_cap == 0 || r >= m->nregions ||
-        !buf_in_region(&m->r[r], addr, len))
-        return dev_pop_plain(q, c);
-    const uint16_t size = q->cfg.size;
-    if (q->inflight >= size)
-        return dev_fail(q, VQF_ERR_AVAIL_JUMP); /* D-02 */
-    if (id >= size || q->id_busy[id])
-        return dev_fail(q, VQF_ERR_PACKED_ID); /* D-10 */
-    q->id_busy[id] = 1;
-    q->inflight++;
-    chain_one(c, id, slot, addr, len, (flags & VIRTQ_DESC_F_WRITE) != 0);
-    if (++slot == size) {
-        slot = 0;
-        wrap = !wrap; /* 2.8.1 */
-    }
-    q->next_avail = slot;
-    q->avail_wrap = wrap;
-    if (q->kick_desc)
-        dev_write_kick_event(q, false);
-    return 1;
+    return ring_observed(&q->dma) ? dev_pop_observed(q, c) : dev_pop_plain(q, c);
 }
 
 /* Write addr-less body of a used descriptor (2.8.4: addr unused, len = bytes written, id). */
 RING_HOT void dev_write_used_body(struct vqf_packed_dev *q, uint16_t slot, uint16_t id, uint32_t len, const bool obs)
 {
     uint8_t *d = dslot(q, slot);
-    wr32(d + VIRTQ_PDESC_LEN, len);
-    wr16(d + VIRTQ_PDESC_ID, id);
-    note(&q->dma, VQF_ACC_WRITE, dslot_gpa(q, slot) + VIRTQ_PDESC_LEN, 6, obs);
+    ring_wr32(d + VIRTQ_PDESC_LEN, len);
+    ring_wr16(d + VIRTQ_PDESC_ID, id);
+    ring_note(&q->dma, VQF_ACC_WRITE, dslot_gpa(q, slot) + VIRTQ_PDESC_LEN, 6, obs);
 }
 
 /* A pending used descriptor: its slot, and the flags word that will publish it. */
 static inline uint32_t pend_entry(uint16_t slot, bool wrap, uint32_t len)
 {
-    uint16_t f = (uint16_t)(used_bits(wrap) | (len ? VIRTQ_DESC_F_WRITE : 0)); /* 2.8.4: WRITE iff len */
+    uint16_t f = (uint16_t)(vqf_pdesc_used_bits(wrap) | (len ? VIRTQ_DESC_F_WRITE : 0)); /* 2.8.4: WRITE iff len */
     return slot | ((uint32_t)f << 16);
 }
 
 RING_HOT void dev_store_used_flags(struct vqf_packed_dev *q, uint32_t p, const bool obs)
 {
     uint16_t slot = (uint16_t)(p & 0xffffu);
-    st16(dslot(q, slot) + VIRTQ_PDESC_FLAGS, (uint16_t)(p >> 16));
-    note(&q->dma, VQF_ACC_WRITE, dslot_gpa(q, slot) + VIRTQ_PDESC_FLAGS, 2, obs);
+    ring_st16(dslot(q, slot) + VIRTQ_PDESC_FLAGS, (uint16_t)(p >> 16));
+    ring_note(&q->dma, VQF_ACC_WRITE, dslot_gpa(q, slot) + VIRTQ_PDESC_FLAGS, 2, obs);
 }
 
 /* Make every written used descriptor visible: barrier, then the flags. When several go out
@@ -512,11 +459,11 @@ RING_HOT void dev_flush(struct vqf_packed_dev *q, const bool obs)
     unsigned n = q->pending;
     if (!n)
         return;
-    barrier(&q->dma, VQF_BARRIER_WMB, obs);
+    ring_barrier(&q->dma, VQF_BARRIER_WMB, obs);
     if (n > 1) {
         for (unsigned i = n; --i > 0;)
             dev_store_used_flags(q, q->pend[i], obs);
-        barrier(&q->dma, VQF_BARRIER_WMB, obs);
+        ring_barrier(&q->dma, VQF_BARRIER_WMB, obs);
     }
     dev_store_used_flags(q, q->pend[0], obs);
     const uint16_t size = q->cfg.size;
@@ -526,7 +473,7 @@ RING_HOT void dev_flush(struct vqf_packed_dev *q, const bool obs)
     q->published_wrap = q->written_wrap;
     q->pending = 0;
     q->pend_slots = 0;
-    event(&q->dma, VQF_EV_DEV_PUBLISH, q->cfg.index,
+    ring_event(&q->dma, VQF_EV_DEV_PUBLISH, q->cfg.index,
           (uint32_t)q->published_used | ((uint32_t)q->published_wrap << 15), 0, obs);
 }
 
@@ -587,7 +534,7 @@ RING_HOT int dev_push(struct vqf_packed_dev *q, const struct vqf_chain *c, uint3
     }
     /* The device skips the slots of the whole list (2.8.6, D-10). */
     advance(&q->next_used, &q->used_wrap, ndesc, size);
-    event(&q->dma, VQF_EV_DEV_PUSH, q->cfg.index, id, written, obs);
+    ring_event(&q->dma, VQF_EV_DEV_PUSH, q->cfg.index, id, written, obs);
     return 0;
 }
 
@@ -601,34 +548,11 @@ RING_COLD int dev_push_plain(struct vqf_packed_dev *q, const struct vqf_chain *c
     return dev_push(q, c, written, false);
 }
 
-int vqf_packed_dev_push(struct vqf_packed_dev *q, const struct vqf_chain *c, uint32_t written)
+int vqf_packed_dev_push_slow(struct vqf_packed_dev *q, const struct vqf_chain *c, uint32_t written)
 {
     if (!RING_LIVE(q))
         return -VQF_ERR_NOT_READY;
-    if (observed(&q->dma))
-        return dev_push_observed(q, c, written);
-    const uint16_t size = q->cfg.size;
-    if (q->in_order || q->pending == size)
-        return dev_push_plain(q, c, written);
-    const uint16_t id = c->id, ndesc = c->ndesc;
-    if (id >= size || !q->id_busy[id] || ndesc == 0 || ndesc > q->inflight || written > c->in_len)
-        return -VQF_ERR_INVAL;
-    q->id_busy[id] = 0;
-    q->inflight -= ndesc;
-    uint16_t slot = q->next_used;
-    bool wrap = q->used_wrap;
-    dev_write_used_body(q, slot, id, written, false);
-    q->pend[q->pending++] = pend_entry(slot, wrap, written);
-    q->pend_slots += ndesc;
-    /* 2.8.6: skip the whole list; ndesc <= inflight <= size, so one step of wrap. */
-    uint32_t next = (uint32_t)slot + ndesc;
-    if (next >= size) {
-        next -= size;
-        wrap = !wrap;
-    }
-    q->written_used = q->next_used = (uint16_t)next;
-    q->written_wrap = q->used_wrap = wrap;
-    return 0;
+    return ring_observed(&q->dma) ? dev_push_observed(q, c, written) : dev_push_plain(q, c, written);
 }
 
 RING_HOT void dev_publish(struct vqf_packed_dev *q, const bool obs)
@@ -647,32 +571,14 @@ RING_COLD void dev_publish_plain(struct vqf_packed_dev *q)
     dev_publish(q, false);
 }
 
-void vqf_packed_dev_publish(struct vqf_packed_dev *q)
+void vqf_packed_dev_publish_slow(struct vqf_packed_dev *q)
 {
     if (!RING_LIVE(q))
         return;
-    if (observed(&q->dma)) {
+    if (ring_observed(&q->dma))
         dev_publish_observed(q);
-        return;
-    }
-    /* Fast path: one used descriptor written since the last publish, no IN_ORDER batch.
-     * The two 16-bit fields are read apart: a compiler may fuse them into one 32-bit load,
-     * which cannot be forwarded from push's 16-bit store to pending (a stall per trip). */
-    unsigned pending = q->pending;
-    __atomic_signal_fence(__ATOMIC_SEQ_CST);
-    if (pending != 1 || q->batch_count) {
+    else
         dev_publish_plain(q);
-        return;
-    }
-    barrier(&q->dma, VQF_BARRIER_WMB, false); /* 2.8.21.2: body before flags */
-    dev_store_used_flags(q, q->pend[0], false);
-    /* Entries are written contiguously from the published position, so one entry of at most
-     * size slots moved it by exactly its slot count (dev_flush's lap distance). */
-    q->unsignalled += q->pend_slots;
-    q->published_used = q->written_used;
-    q->published_wrap = q->written_wrap;
-    q->pending = 0;
-    q->pend_slots = 0;
 }
 
 /* Used buffer notification decision from the Driver Event Suppression area (2.8.10, D-12). */
@@ -682,9 +588,9 @@ RING_HOT bool dev_need_notify(struct vqf_packed_dev *q, const bool obs)
         return false; /* nothing published since the last decision */
     /* Used flags must be visible before we read the driver's wishes, or a driver that just
      * re-enabled notifications could miss this batch (2.8.21.3.1 mirrored for the device). */
-    barrier(&q->dma, VQF_BARRIER_MB, obs);
-    note(&q->dma, VQF_ACC_READ, q->cfg.driver + VIRTQ_PEVENT_FLAGS, 2, obs);
-    uint16_t flags = ld16(q->drv_event + VIRTQ_PEVENT_FLAGS) & PEVENT_FLAGS_MASK;
+    ring_barrier(&q->dma, VQF_BARRIER_MB, obs);
+    ring_note(&q->dma, VQF_ACC_READ, q->cfg.driver + VIRTQ_PEVENT_FLAGS, 2, obs);
+    uint16_t flags = ring_ld16(q->drv_event + VIRTQ_PEVENT_FLAGS) & PEVENT_FLAGS_MASK;
     uint16_t old_slot = q->signalled_used;
     bool old_wrap = q->signalled_wrap;
     uint32_t moved = q->unsignalled;
@@ -694,8 +600,8 @@ RING_HOT bool dev_need_notify(struct vqf_packed_dev *q, const bool obs)
     if (flags == RING_EVENT_FLAGS_DISABLE)
         return false;
     if (flags == RING_EVENT_FLAGS_DESC && q->event_idx) {
-        note(&q->dma, VQF_ACC_READ, q->cfg.driver + VIRTQ_PEVENT_DESC, 2, obs);
-        uint16_t ev = ld16(q->drv_event + VIRTQ_PEVENT_DESC);
+        ring_note(&q->dma, VQF_ACC_READ, q->cfg.driver + VIRTQ_PEVENT_DESC, 2, obs);
+        uint16_t ev = ring_ld16(q->drv_event + VIRTQ_PEVENT_DESC);
         return event_crossed(ev, old_slot, old_wrap, moved, q->cfg.size);
     }
     /* ENABLE, the reserved value 3, or DESC without EVENT_IDX: notify (never lose one). */
@@ -707,13 +613,16 @@ RING_COLD bool dev_need_notify_observed(struct vqf_packed_dev *q)
     return dev_need_notify(q, true);
 }
 
-bool vqf_packed_dev_need_notify(struct vqf_packed_dev *q)
+RING_COLD bool dev_need_notify_plain(struct vqf_packed_dev *q)
+{
+    return dev_need_notify(q, false);
+}
+
+bool vqf_packed_dev_need_notify_slow(struct vqf_packed_dev *q)
 {
     if (!RING_LIVE(q))
         return false;
-    if (observed(&q->dma))
-        return dev_need_notify_observed(q);
-    return dev_need_notify(q, false);
+    return ring_observed(&q->dma) ? dev_need_notify_observed(q) : dev_need_notify_plain(q);
 }
 
 /* Available buffer notification suppression in the Device Event Suppression area (2.8.10). */
@@ -730,8 +639,8 @@ void vqf_packed_dev_set_kick_suppress(struct vqf_packed_dev *q, bool suppress)
         flags = RING_EVENT_FLAGS_DESC;
         dev_write_kick_event(q, true);
     }
-    st16(q->dev_event + VIRTQ_PEVENT_FLAGS, flags);
-    note(&q->dma, VQF_ACC_WRITE, q->cfg.device + VIRTQ_PEVENT_FLAGS, 2, true);
+    ring_st16(q->dev_event + VIRTQ_PEVENT_FLAGS, flags);
+    ring_note(&q->dma, VQF_ACC_WRITE, q->cfg.device + VIRTQ_PEVENT_FLAGS, 2, true);
     /* After re-enabling the caller re-checks pending(): order the store before that load. */
     if (!suppress)
         vqf_mb(&q->dma);
@@ -741,7 +650,7 @@ bool vqf_packed_dev_pending(struct vqf_packed_dev *q)
 {
     if (!q->ready || q->broken)
         return false;
-    return desc_is_avail(dev_read_flags(q, q->next_avail, true), q->avail_wrap);
+    return vqf_pdesc_is_avail(dev_read_flags(q, q->next_avail, true), q->avail_wrap);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -758,37 +667,37 @@ static inline uint64_t rslot_gpa(const struct vqf_packed_drv *q, uint16_t slot)
 
 RING_HOT uint16_t drv_read_flags(const struct vqf_packed_drv *q, uint16_t slot, const bool obs)
 {
-    note(&q->dma, VQF_ACC_READ, rslot_gpa(q, slot) + VIRTQ_PDESC_FLAGS, 2, obs);
-    return ld16(rslot(q, slot) + VIRTQ_PDESC_FLAGS);
+    ring_note(&q->dma, VQF_ACC_READ, rslot_gpa(q, slot) + VIRTQ_PDESC_FLAGS, 2, obs);
+    return ring_ld16(rslot(q, slot) + VIRTQ_PDESC_FLAGS);
 }
 
 RING_HOT void drv_write_flags(const struct vqf_packed_drv *q, uint16_t slot, uint16_t flags, const bool obs)
 {
-    st16(rslot(q, slot) + VIRTQ_PDESC_FLAGS, flags);
-    note(&q->dma, VQF_ACC_WRITE, rslot_gpa(q, slot) + VIRTQ_PDESC_FLAGS, 2, obs);
+    ring_st16(rslot(q, slot) + VIRTQ_PDESC_FLAGS, flags);
+    ring_note(&q->dma, VQF_ACC_WRITE, rslot_gpa(q, slot) + VIRTQ_PDESC_FLAGS, 2, obs);
 }
 
 RING_HOT void drv_write_body(const struct vqf_packed_drv *q, uint16_t slot, uint64_t addr, uint32_t len, uint16_t id,
                              const bool obs)
 {
     uint8_t *d = rslot(q, slot);
-    wr64(d + VIRTQ_PDESC_ADDR, addr);
-    wr32(d + VIRTQ_PDESC_LEN, len);
-    wr16(d + VIRTQ_PDESC_ID, id);
-    note(&q->dma, VQF_ACC_WRITE, rslot_gpa(q, slot), PDESC_BODY, obs);
+    ring_wr64(d + VIRTQ_PDESC_ADDR, addr);
+    ring_wr32(d + VIRTQ_PDESC_LEN, len);
+    ring_wr16(d + VIRTQ_PDESC_ID, id);
+    ring_note(&q->dma, VQF_ACC_WRITE, rslot_gpa(q, slot), PDESC_BODY, obs);
 }
 
 static void drv_write_event(const struct vqf_packed_drv *q, unsigned off, uint16_t v)
 {
-    st16(q->drv_event + off, v);
-    note(&q->dma, VQF_ACC_WRITE, q->cfg.driver + off, 2, true);
+    ring_st16(q->drv_event + off, v);
+    ring_note(&q->dma, VQF_ACC_WRITE, q->cfg.driver + off, 2, true);
 }
 
 /* Out of line: errors are rare and the hot callers keep a small frame. */
 RING_COLD int drv_fail(struct vqf_packed_drv *q, int err)
 {
     q->broken = true;
-    event(&q->dma, VQF_EV_DRV_ERROR, q->cfg.index, (uint32_t)err, 0, true);
+    ring_event(&q->dma, VQF_EV_DRV_ERROR, q->cfg.index, (uint32_t)err, 0, true);
     return -err;
 }
 
@@ -797,7 +706,7 @@ static void drv_zero(const struct vqf_packed_drv *q, uint8_t *host, uint64_t gpa
 {
     vqf_mem_mark_dirty(q->dma.mem, gpa, len);
     memset(host, 0, (size_t)len);
-    note(&q->dma, VQF_ACC_WRITE, gpa, len, true);
+    ring_note(&q->dma, VQF_ACC_WRITE, gpa, len, true);
 }
 
 int vqf_packed_drv_init(struct vqf_packed_drv *q, const struct vqf_dma *dma, const struct vqf_ring_cfg *cfg)
@@ -861,6 +770,8 @@ int vqf_packed_drv_init(struct vqf_packed_drv *q, const struct vqf_dma *dma, con
     q->event_idx = vqf_has_feature(cfg->features, VIRTIO_F_EVENT_IDX);
     q->indirect = ind_host != NULL; /* negotiated and a pool to put tables in */
     q->in_order = vqf_has_feature(cfg->features, VIRTIO_F_IN_ORDER);
+    q->fast = !q->in_order && ring_even((uintptr_t)q->desc, (uintptr_t)q->drv_event, (uintptr_t)q->dev_event);
+    q->gate_pad = 0;
     q->broken = false;
     q->ready = true;
     return 0;
@@ -907,7 +818,9 @@ RING_HOT int drv_add(struct vqf_packed_drv *q, const struct vqf_seg *sg, unsigne
 
     /* A free slot implies a free id: ids outstanding <= slots outstanding. */
     uint16_t id = q->free_id;
-    q->free_id = id == q->free_tail ? NO_ID : q->ids[id].next;
+    /* The tail of the free list links to NO_ID (set at init and at every reclaim), so taking
+     * the last free id empties the list. */
+    q->free_id = q->ids[id].next;
 
     const uint16_t head = q->next_avail;
     const bool head_wrap = q->avail_wrap;
@@ -915,21 +828,21 @@ RING_HOT int drv_add(struct vqf_packed_drv *q, const struct vqf_seg *sg, unsigne
     if (n == 1 && !ind) {
         /* The common list: one descriptor, carrying the Buffer ID (2.8.6). */
         drv_write_body(q, head, sg[0].addr, sg[0].len, id, obs);
-        head_flags = (uint16_t)((nin ? VIRTQ_DESC_F_WRITE : 0) | avail_bits(head_wrap));
+        head_flags = (uint16_t)((nin ? VIRTQ_DESC_F_WRITE : 0) | vqf_pdesc_avail_bits(head_wrap));
     } else if (ind) {
         /* Indirect table in this id's slice of the pool (2.8.7): only WRITE is set in its
          * entries (PACK-IND-02) and the reserved Buffer ID is zero. */
         uint64_t tgpa = q->cfg.ind_pool + (uint64_t)id * q->ind_slice;
         uint8_t *t = q->ind_host + (size_t)id * q->ind_slice;
         for (unsigned i = 0; i < n; i++, t += PDESC_SIZE) {
-            wr64(t + VIRTQ_PDESC_ADDR, sg[i].addr);
-            wr32(t + VIRTQ_PDESC_LEN, sg[i].len);
-            wr16(t + VIRTQ_PDESC_ID, 0);
-            wr16(t + VIRTQ_PDESC_FLAGS, i >= nout ? VIRTQ_DESC_F_WRITE : 0);
+            ring_wr64(t + VIRTQ_PDESC_ADDR, sg[i].addr);
+            ring_wr32(t + VIRTQ_PDESC_LEN, sg[i].len);
+            ring_wr16(t + VIRTQ_PDESC_ID, 0);
+            ring_wr16(t + VIRTQ_PDESC_FLAGS, i >= nout ? VIRTQ_DESC_F_WRITE : 0);
         }
-        note(&q->dma, VQF_ACC_WRITE, tgpa, (uint64_t)n * PDESC_SIZE, obs);
+        ring_note(&q->dma, VQF_ACC_WRITE, tgpa, (uint64_t)n * PDESC_SIZE, obs);
         drv_write_body(q, head, tgpa, n * PDESC_SIZE, id, obs);
-        head_flags = VIRTQ_DESC_F_INDIRECT | avail_bits(head_wrap);
+        head_flags = VIRTQ_DESC_F_INDIRECT | vqf_pdesc_avail_bits(head_wrap);
     } else {
         /* The Buffer ID goes in the last descriptor (2.8.6, D-10). The others get an id no
          * queue can have, so a device reading the id from the wrong element fails loudly. */
@@ -938,7 +851,7 @@ RING_HOT int drv_add(struct vqf_packed_drv *q, const struct vqf_seg *sg, unsigne
         head_flags = 0;
         for (unsigned i = 0; i < n; i++) {
             uint16_t f = (uint16_t)((i >= nout ? VIRTQ_DESC_F_WRITE : 0) | (i + 1 < n ? VIRTQ_DESC_F_NEXT : 0) |
-                                    avail_bits(w));
+                                    vqf_pdesc_avail_bits(w));
             drv_write_body(q, slot, sg[i].addr, sg[i].len, i + 1 == n ? id : NO_ID, obs);
             /* The tail goes out first, the head last (PACK-SG-06, 2.8.21.1). */
             if (i == 0)
@@ -949,7 +862,7 @@ RING_HOT int drv_add(struct vqf_packed_drv *q, const struct vqf_seg *sg, unsigne
         }
     }
     /* Descriptor contents before the flags that expose them (PACK-PUB-01, 2.8.21.1.1). */
-    barrier(&q->dma, VQF_BARRIER_WMB, obs);
+    ring_barrier(&q->dma, VQF_BARRIER_WMB, obs);
     drv_write_flags(q, head, head_flags, obs);
 
     struct vqf_packed_drv_slot *s = &q->ids[id];
@@ -969,7 +882,7 @@ RING_HOT int drv_add(struct vqf_packed_drv *q, const struct vqf_seg *sg, unsigne
     q->num_free = (uint16_t)(q->num_free - ndesc);
     q->outstanding++;
     q->unkicked += ndesc;
-    event(&q->dma, VQF_EV_DRV_ADD, q->cfg.index, id, ndesc, obs);
+    ring_event(&q->dma, VQF_EV_DRV_ADD, q->cfg.index, id, ndesc, obs);
     return id;
 }
 
@@ -985,40 +898,18 @@ RING_COLD int drv_add_plain(struct vqf_packed_drv *q, const struct vqf_seg *sg, 
     return drv_add(q, sg, nout, nin, token, flags, false);
 }
 
-int vqf_packed_drv_add(struct vqf_packed_drv *q, const struct vqf_seg *sg, unsigned nout, unsigned nin,
-                       uint32_t token, unsigned flags)
+int vqf_packed_drv_fail(struct vqf_packed_drv *q, int err)
+{
+    return drv_fail(q, err);
+}
+
+int vqf_packed_drv_add_slow(struct vqf_packed_drv *q, const struct vqf_seg *sg, unsigned nout, unsigned nin,
+                            uint32_t token, unsigned flags)
 {
     if (!RING_LIVE(q))
         return -VQF_ERR_NOT_READY;
-    if (observed(&q->dma))
-        return drv_add_observed(q, sg, nout, nin, token, flags);
-    /* Fast path: exactly one segment (nout <= 1 keeps the sum from wrapping), added
-     * directly, with a free slot (which implies a free id), outside IN_ORDER. */
-    if (!sg || nout > 1 || nout + nin != 1 || (flags & VQF_ADD_INDIRECT) || q->num_free == 0 || q->in_order)
-        return drv_add_plain(q, sg, nout, nin, token, flags);
-    uint16_t id = q->free_id;
-    q->free_id = id == q->free_tail ? NO_ID : q->ids[id].next;
-    uint16_t head = q->next_avail;
-    bool w = q->avail_wrap;
-    uint32_t len = sg[0].len;
-    drv_write_body(q, head, sg[0].addr, len, id, false); /* one descriptor: it carries the id (2.8.6) */
-    barrier(&q->dma, VQF_BARRIER_WMB, false);             /* PACK-PUB-01 */
-    drv_write_flags(q, head, (uint16_t)((nin ? VIRTQ_DESC_F_WRITE : 0) | avail_bits(w)), false);
-    struct vqf_packed_drv_slot *s = &q->ids[id];
-    s->token = token;
-    s->in_cap = nin ? len : 0;
-    s->ndesc = 1;
-    s->state = SLOT_STATE_OUT;
-    if (++head == q->cfg.size) {
-        head = 0;
-        w = !w; /* 2.8.1 */
-    }
-    q->next_avail = head;
-    q->avail_wrap = w;
-    q->num_free--;
-    q->outstanding++;
-    q->unkicked++;
-    return id;
+    return ring_observed(&q->dma) ? drv_add_observed(q, sg, nout, nin, token, flags)
+                                  : drv_add_plain(q, sg, nout, nin, token, flags);
 }
 
 /* Available buffer notification decision from the Device Event Suppression area (2.8.10). */
@@ -1026,12 +917,12 @@ RING_HOT bool drv_kick_prepare(struct vqf_packed_drv *q, const bool obs)
 {
     if (!q->unkicked)
         return false;
-    event(&q->dma, VQF_EV_DRV_PUBLISH, q->cfg.index, (uint32_t)q->next_avail | ((uint32_t)q->avail_wrap << 15), 0,
+    ring_event(&q->dma, VQF_EV_DRV_PUBLISH, q->cfg.index, (uint32_t)q->next_avail | ((uint32_t)q->avail_wrap << 15), 0,
           obs);
     /* The flags writes must be visible before we read the device's wishes (PACK-PUB-02). */
-    barrier(&q->dma, VQF_BARRIER_MB, obs);
-    note(&q->dma, VQF_ACC_READ, q->cfg.device + VIRTQ_PEVENT_FLAGS, 2, obs);
-    uint16_t flags = ld16(q->dev_event + VIRTQ_PEVENT_FLAGS) & PEVENT_FLAGS_MASK;
+    ring_barrier(&q->dma, VQF_BARRIER_MB, obs);
+    ring_note(&q->dma, VQF_ACC_READ, q->cfg.device + VIRTQ_PEVENT_FLAGS, 2, obs);
+    uint16_t flags = ring_ld16(q->dev_event + VIRTQ_PEVENT_FLAGS) & PEVENT_FLAGS_MASK;
     uint16_t old_slot = q->published_avail;
     bool old_wrap = q->published_wrap;
     uint32_t moved = q->unkicked;
@@ -1041,8 +932,8 @@ RING_HOT bool drv_kick_prepare(struct vqf_packed_drv *q, const bool obs)
     if (flags == RING_EVENT_FLAGS_DISABLE)
         return false;
     if (flags == RING_EVENT_FLAGS_DESC && q->event_idx) {
-        note(&q->dma, VQF_ACC_READ, q->cfg.device + VIRTQ_PEVENT_DESC, 2, obs);
-        uint16_t ev = ld16(q->dev_event + VIRTQ_PEVENT_DESC);
+        ring_note(&q->dma, VQF_ACC_READ, q->cfg.device + VIRTQ_PEVENT_DESC, 2, obs);
+        uint16_t ev = ring_ld16(q->dev_event + VIRTQ_PEVENT_DESC);
         return event_crossed(ev, old_slot, old_wrap, moved, q->cfg.size);
     }
     return true; /* ENABLE, reserved 3, DESC without EVENT_IDX: kick rather than lose one */
@@ -1053,13 +944,16 @@ RING_COLD bool drv_kick_prepare_observed(struct vqf_packed_drv *q)
     return drv_kick_prepare(q, true);
 }
 
-bool vqf_packed_drv_kick_prepare(struct vqf_packed_drv *q)
+RING_COLD bool drv_kick_prepare_plain(struct vqf_packed_drv *q)
+{
+    return drv_kick_prepare(q, false);
+}
+
+bool vqf_packed_drv_kick_prepare_slow(struct vqf_packed_drv *q)
 {
     if (!RING_LIVE(q))
         return false;
-    if (observed(&q->dma))
-        return drv_kick_prepare_observed(q);
-    return drv_kick_prepare(q, false);
+    return ring_observed(&q->dma) ? drv_kick_prepare_observed(q) : drv_kick_prepare_plain(q);
 }
 
 uint32_t vqf_packed_drv_notify_value(const struct vqf_packed_drv *q)
@@ -1092,7 +986,7 @@ RING_HOT void drv_reclaim(struct vqf_packed_drv *q, uint16_t id, uint32_t len, u
     else
         q->ids[q->free_tail].next = id;
     q->free_tail = id;
-    event(&q->dma, VQF_EV_DRV_RECLAIM, q->cfg.index, id, len, obs);
+    ring_event(&q->dma, VQF_EV_DRV_RECLAIM, q->cfg.index, id, len, obs);
 }
 
 RING_HOT int drv_get_used(struct vqf_packed_drv *q, uint32_t *token, uint32_t *len, const bool obs)
@@ -1112,22 +1006,22 @@ RING_HOT int drv_get_used(struct vqf_packed_drv *q, uint32_t *token, uint32_t *l
     if (!q->outstanding) {
         /* Nothing is in flight, so nothing can be used: a used descriptor here is the
          * device running ahead of what was made available (D-02). */
-        if (desc_is_used(flags, w))
+        if (vqf_pdesc_is_used(flags, w))
             return drv_fail(q, VQF_ERR_USED_IDX);
         return 0;
     }
-    if (desc_is_avail(flags, w))
+    if (vqf_pdesc_is_avail(flags, w))
         return 0;
     /* With buffers in flight this slot holds our own available descriptor of lap w or the
      * device's used one; any other AVAIL/USED pair is a device wrap-counter bug (D-08). */
-    if (!desc_is_used(flags, w))
+    if (!vqf_pdesc_is_used(flags, w))
         return drv_fail(q, VQF_ERR_USED_FLAGS);
     /* id and len only after the flags (2.8.22 example: read_memory_barrier). */
-    barrier(&q->dma, VQF_BARRIER_RMB, obs);
+    ring_barrier(&q->dma, VQF_BARRIER_RMB, obs);
     const uint8_t *d = rslot(q, slot);
-    note(&q->dma, VQF_ACC_READ, rslot_gpa(q, slot) + VIRTQ_PDESC_LEN, 6, obs);
-    uint32_t ulen = rd32(d + VIRTQ_PDESC_LEN);
-    uint16_t id = rd16(d + VIRTQ_PDESC_ID);
+    ring_note(&q->dma, VQF_ACC_READ, rslot_gpa(q, slot) + VIRTQ_PDESC_LEN, 6, obs);
+    uint32_t ulen = ring_rd32(d + VIRTQ_PDESC_LEN);
+    uint16_t id = ring_rd16(d + VIRTQ_PDESC_ID);
     if (id >= q->cfg.size)
         return drv_fail(q, VQF_ERR_USED_ID); /* D-03 */
     if (q->ids[id].state != SLOT_STATE_OUT) {
@@ -1164,59 +1058,11 @@ RING_COLD int drv_get_used_plain(struct vqf_packed_drv *q, uint32_t *token, uint
     return drv_get_used(q, token, len, false);
 }
 
-int vqf_packed_drv_get_used(struct vqf_packed_drv *q, uint32_t *token, uint32_t *len)
+int vqf_packed_drv_get_used_slow(struct vqf_packed_drv *q, uint32_t *token, uint32_t *len)
 {
     if (!RING_LIVE(q))
         return -VQF_ERR_NOT_READY;
-    if (observed(&q->dma))
-        return drv_get_used_observed(q, token, len);
-    /* Fast path: a used descriptor outside IN_ORDER (in_batch is only ever set under
-     * IN_ORDER), with buffers in flight. */
-    if (q->in_order || !q->outstanding)
-        return drv_get_used_plain(q, token, len);
-    const bool w = q->used_wrap;
-    uint16_t slot = q->last_used;
-    const uint8_t *d = rslot(q, slot);
-    uint16_t flags = ld16(d + VIRTQ_PDESC_FLAGS);
-    if (desc_is_avail(flags, w))
-        return 0;
-    if (!desc_is_used(flags, w))
-        return drv_fail(q, VQF_ERR_USED_FLAGS); /* D-08 */
-    barrier(&q->dma, VQF_BARRIER_RMB, false);
-    uint32_t ulen = rd32(d + VIRTQ_PDESC_LEN);
-    uint16_t id = rd16(d + VIRTQ_PDESC_ID);
-    const uint16_t size = q->cfg.size;
-    if (id >= size)
-        return drv_fail(q, VQF_ERR_USED_ID); /* D-03 */
-    struct vqf_packed_drv_slot *s = &q->ids[id];
-    if (s->state != SLOT_STATE_OUT)
-        return drv_fail(q, VQF_ERR_USED_ID); /* D-03 */
-    if (!(flags & VIRTQ_DESC_F_WRITE))
-        ulen = 0; /* 2.8.4 */
-    if (ulen > s->in_cap)
-        return drv_fail(q, VQF_ERR_USED_LEN); /* D-04 */
-    /* drv_reclaim, without IN_ORDER (where order_head and order_tail stay NO_ID). */
-    *token = s->token;
-    *len = ulen;
-    /* 2.8.6: skip the buffer's slots; ndesc <= size (checked at add), one step of wrap. */
-    uint32_t next = (uint32_t)slot + s->ndesc;
-    bool uw = w;
-    if (next >= size) {
-        next -= size;
-        uw = !uw;
-    }
-    q->last_used = (uint16_t)next;
-    q->used_wrap = uw;
-    q->num_free = (uint16_t)(q->num_free + s->ndesc);
-    q->outstanding--;
-    s->state = SLOT_STATE_FREE;
-    s->next = NO_ID;
-    if (q->free_id == NO_ID)
-        q->free_id = id;
-    else
-        q->ids[q->free_tail].next = id;
-    q->free_tail = id;
-    return 1;
+    return ring_observed(&q->dma) ? drv_get_used_observed(q, token, len) : drv_get_used_plain(q, token, len);
 }
 
 /* Used buffer notification suppression through the Driver Event Suppression area (2.8.10). */
@@ -1255,5 +1101,5 @@ bool vqf_packed_drv_has_used(struct vqf_packed_drv *q)
         return false;
     if (q->in_batch)
         return true;
-    return q->outstanding && desc_is_used(drv_read_flags(q, q->last_used, true), q->used_wrap);
+    return q->outstanding && vqf_pdesc_is_used(drv_read_flags(q, q->last_used, true), q->used_wrap);
 }

@@ -1,4 +1,7 @@
-/* Hot-path helpers shared by split.c and packed.c (private to the ring module).
+/* Hot-path helpers of the ring module: shared by split.c and packed.c and by the inline fast
+ * paths at the end of split.h and packed.h (which is why every name here carries a ring_ or
+ * RING_ prefix: it is seen by every user of the ring headers). Nothing outside
+ * emulator/ring should call these.
  *
  * Hot functions are compiled twice from one body: with obs = false (no observer installed:
  * the hooks vanish and the only cost is the one branch that picked the body) and with
@@ -20,8 +23,10 @@
 #include "emulator/mem.h"
 #include "emulator/ring/ring.h"
 
-
 #define RING_HOT __attribute__((always_inline)) static inline
+/* The public fast paths of split.h / packed.h and their vq.h dispatch: inlined into every
+ * caller, so that a round trip pays no call and the queue's fields stay in registers. */
+#define RING_INLINE __attribute__((always_inline)) static inline
 /* The observed copy lives out of line so that the plain one keeps a small frame. */
 #define RING_COLD __attribute__((noinline)) static
 
@@ -41,25 +46,39 @@ static inline bool ring_live(const bool *broken)
 #endif
 }
 #define RING_LIVE(q) __builtin_expect(ring_live(&(q)->broken), 1)
-#define RING_LIVE_LAYOUT_OK(type) _Static_assert(offsetof(type, ready) == offsetof(type, broken) + 1, \
-                                                 #type ": ready must follow broken")
+#define RING_LIVE_LAYOUT_OK(type)                                                                        \
+    _Static_assert(offsetof(type, ready) == offsetof(type, broken) + 1 &&                                \
+                       offsetof(type, fast) == offsetof(type, broken) + 2 &&                             \
+                       offsetof(type, gate_pad) == offsetof(type, broken) + 3,                           \
+                   #type ": broken, ready, fast and gate_pad must be adjacent")
 
-static inline bool observed(const struct vqf_dma *d) { return __builtin_expect(d->mem->obs != NULL, 0); }
+/* The gate of the inline fast paths: live (as RING_LIVE) and of the shape they handle (fast,
+ * set at init). broken, ready, fast and gate_pad (0) are read as one 32-bit unit; none of
+ * them changes outside init and errors, so the load never waits on a recent narrow store.
+ * Bytes 0, 1, 1, 0 make the same word in either byte order. */
+static inline bool ring_fast_gate(const bool *broken)
+{
+    uint32_t v;
+    memcpy(&v, broken, 4);
+    return v == 0x00010100u;
+}
 
-RING_HOT void note(const struct vqf_dma *d, unsigned kind, uint64_t gpa, uint64_t len, const bool obs)
+static inline bool ring_observed(const struct vqf_dma *d) { return __builtin_expect(d->mem->obs != NULL, 0); }
+
+RING_HOT void ring_note(const struct vqf_dma *d, unsigned kind, uint64_t gpa, uint64_t len, const bool obs)
 {
     if (obs)
         vqf_mem_note(d->mem, d->side, kind, gpa, len);
 }
 
-RING_HOT void event(const struct vqf_dma *d, unsigned ev, uint32_t a, uint32_t b, uint32_t c, const bool obs)
+RING_HOT void ring_event(const struct vqf_dma *d, unsigned ev, uint32_t a, uint32_t b, uint32_t c, const bool obs)
 {
     if (obs)
         vqf_mem_event(d->mem, d->side, ev, a, b, c);
 }
 
 /* vqf_barrier() without its observer call when none is installed: the fence itself stays. */
-RING_HOT void barrier(const struct vqf_dma *d, unsigned kind, const bool obs)
+RING_HOT void ring_barrier(const struct vqf_dma *d, unsigned kind, const bool obs)
 {
     if (obs) {
         vqf_barrier(d, kind);
@@ -77,45 +96,45 @@ RING_HOT void barrier(const struct vqf_dma *d, unsigned kind, const bool obs)
 
 /* Virtio ring fields are little-endian (spec 2.7.1, 2.8.13). */
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-#define LE16(v) __builtin_bswap16(v)
-#define LE32(v) __builtin_bswap32(v)
-#define LE64(v) __builtin_bswap64(v)
+#define RING_LE16(v) __builtin_bswap16(v)
+#define RING_LE32(v) __builtin_bswap32(v)
+#define RING_LE64(v) __builtin_bswap64(v)
 #else
-#define LE16(v) (v)
-#define LE32(v) (v)
-#define LE64(v) (v)
+#define RING_LE16(v) (v)
+#define RING_LE32(v) (v)
+#define RING_LE64(v) (v)
 #endif
-static inline uint16_t rd16(const uint8_t *p)
+static inline uint16_t ring_rd16(const uint8_t *p)
 {
     uint16_t v;
     memcpy(&v, p, 2);
-    return LE16(v);
+    return RING_LE16(v);
 }
-static inline uint32_t rd32(const uint8_t *p)
+static inline uint32_t ring_rd32(const uint8_t *p)
 {
     uint32_t v;
     memcpy(&v, p, 4);
-    return LE32(v);
+    return RING_LE32(v);
 }
-static inline uint64_t rd64(const uint8_t *p)
+static inline uint64_t ring_rd64(const uint8_t *p)
 {
     uint64_t v;
     memcpy(&v, p, 8);
-    return LE64(v);
+    return RING_LE64(v);
 }
-static inline void wr16(uint8_t *p, uint16_t v)
+static inline void ring_wr16(uint8_t *p, uint16_t v)
 {
-    v = LE16(v);
+    v = RING_LE16(v);
     memcpy(p, &v, 2);
 }
-static inline void wr32(uint8_t *p, uint32_t v)
+static inline void ring_wr32(uint8_t *p, uint32_t v)
 {
-    v = LE32(v);
+    v = RING_LE32(v);
     memcpy(p, &v, 4);
 }
-static inline void wr64(uint8_t *p, uint64_t v)
+static inline void ring_wr64(uint8_t *p, uint64_t v)
 {
-    v = LE64(v);
+    v = RING_LE64(v);
     memcpy(p, &v, 8);
 }
 
@@ -123,21 +142,37 @@ static inline void wr64(uint8_t *p, uint64_t v)
  * flags and event suppression words) are accessed as one 16-bit unit, so that a threaded run
  * never sees a torn value. The part alignments of 2.7 and 2.8.10.1 make them 2-aligned in
  * guest memory; a custom layout could still map an odd host address, hence the fallback. */
-static inline uint16_t ld16(const uint8_t *p)
+static inline uint16_t ring_ld16(const uint8_t *p)
 {
     if (((uintptr_t)p & 1u) == 0)
-        return LE16(__atomic_load_n((const uint16_t *)(const void *)p, __ATOMIC_RELAXED));
-    return rd16(p);
+        return RING_LE16(__atomic_load_n((const uint16_t *)(const void *)p, __ATOMIC_RELAXED));
+    return ring_rd16(p);
 }
 
-static inline void st16(uint8_t *p, uint16_t v)
+static inline void ring_st16(uint8_t *p, uint16_t v)
 {
     if (((uintptr_t)p & 1u) == 0) {
-        __atomic_store_n((uint16_t *)(void *)p, (uint16_t)LE16(v), __ATOMIC_RELAXED);
+        __atomic_store_n((uint16_t *)(void *)p, (uint16_t)RING_LE16(v), __ATOMIC_RELAXED);
         return;
     }
-    wr16(p, v);
+    ring_wr16(p, v);
 }
+
+/* The same for a field known to be 2-aligned on the host: the inline fast paths run only on
+ * queues whose ring parts are (ring_fast_gate). */
+static inline uint16_t ring_ld16_aligned(const uint8_t *p)
+{
+    return RING_LE16(__atomic_load_n((const uint16_t *)(const void *)p, __ATOMIC_RELAXED));
+}
+
+static inline void ring_st16_aligned(uint8_t *p, uint16_t v)
+{
+    __atomic_store_n((uint16_t *)(void *)p, (uint16_t)RING_LE16(v), __ATOMIC_RELAXED);
+}
+
+/* Are all these host pointers 2-aligned? (an odd guest-memory region base can misalign a
+ * ring part whose guest address is aligned) */
+static inline bool ring_even(uintptr_t a, uintptr_t b, uintptr_t c) { return ((a | b | c) & 1u) == 0; }
 
 /* Deliver a chain of one segment (the fast paths): the same fields as the general walks
  * fill, written as three wide stores on a little-endian host instead of eleven narrow
@@ -147,8 +182,8 @@ _Static_assert(offsetof(struct vqf_chain, ndesc) == 2 && offsetof(struct vqf_cha
                    offsetof(struct vqf_chain, nseg) == 6 && offsetof(struct vqf_chain, nout) == 8 &&
                    offsetof(struct vqf_chain, nin) == 10 && offsetof(struct vqf_chain, out_len) == 12 &&
                    offsetof(struct vqf_chain, in_len) == 16,
-               "struct vqf_chain layout assumed by chain_one");
-static inline void chain_one(struct vqf_chain *c, uint16_t id, uint16_t slot, uint64_t addr, uint32_t len, bool w)
+               "struct vqf_chain layout assumed by ring_chain_one");
+static inline void ring_chain_one(struct vqf_chain *c, uint16_t id, uint16_t slot, uint64_t addr, uint32_t len, bool w)
 {
     struct vqf_seg *sg = &c->seg[0];
     sg->addr = addr;
@@ -177,29 +212,29 @@ static inline void chain_one(struct vqf_chain *c, uint16_t id, uint16_t slot, ui
  * vqf_mem_xlate() != NULL, trying first the region that held the previous buffer (*hint):
  * buffers of one queue nearly always live in one region. off < size alone implies
  * gpa >= region start, because a region never wraps past 2^64. */
-static inline bool buf_in_region(const struct vqf_mem_region *r, uint64_t gpa, uint64_t len)
+static inline bool ring_buf_in_region(const struct vqf_mem_region *r, uint64_t gpa, uint64_t len)
 {
     uint64_t off = gpa - r->gpa;
     return off < r->size && len <= r->size - off;
 }
 
-__attribute__((noinline, unused)) static bool buf_mapped_slow(const struct vqf_mem *m, uint8_t *hint, uint64_t gpa,
+__attribute__((noinline, unused)) static bool ring_buf_mapped_slow(const struct vqf_mem *m, uint8_t *hint, uint64_t gpa,
                                                              uint64_t len)
 {
     for (unsigned i = 0; i < m->nregions; i++)
-        if (buf_in_region(&m->r[i], gpa, len)) {
+        if (ring_buf_in_region(&m->r[i], gpa, len)) {
             *hint = (uint8_t)i;
             return true;
         }
     return false;
 }
 
-static inline bool buf_mapped(const struct vqf_mem *m, uint8_t *hint, uint64_t gpa, uint64_t len)
+static inline bool ring_buf_mapped(const struct vqf_mem *m, uint8_t *hint, uint64_t gpa, uint64_t len)
 {
     unsigned i = *hint;
-    if (__builtin_expect(i < m->nregions && buf_in_region(&m->r[i], gpa, len), 1))
+    if (__builtin_expect(i < m->nregions && ring_buf_in_region(&m->r[i], gpa, len), 1))
         return true;
-    return buf_mapped_slow(m, hint, gpa, len);
+    return ring_buf_mapped_slow(m, hint, gpa, len);
 }
 
 #endif

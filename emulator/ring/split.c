@@ -1,11 +1,12 @@
 /* Split virtqueue, spec 2.7: the device half and the driver half (contract in split.h).
  *
  * Both halves translate the three ring parts to host pointers once at init and then touch
- * them with little-endian loads and stores (rd16/wr16...). Since those writes bypass the DMA
- * API, every ring read and write is reported to the observer with vqf_mem_note() so that
- * the oracle and the flight recorder still see it; with no observer that costs one
- * predictable branch. Neither half trusts host state of the other: each reads only guest
- * memory, and the side that reads a value written by its peer validates it before use. */
+ * them with little-endian loads and stores (ring_rd16/ring_wr16...). Since those writes
+ * bypass the DMA API, every ring read and write is reported to the observer with
+ * vqf_mem_note() so that the oracle and the flight recorder still see it; with no observer
+ * that costs one predictable branch (and the common shapes run inline, split.h). Neither
+ * half trusts host state of the other: each reads only guest memory, and the side that
+ * reads a value written by its peer validates it before use. */
 #include "emulator/ring/split.h"
 
 #include <stdlib.h>
@@ -16,22 +17,10 @@
 RING_LIVE_LAYOUT_OK(struct vqf_split_dev);
 RING_LIVE_LAYOUT_OK(struct vqf_split_drv);
 
-/* Descriptor fields, spec 2.7.5: le64 addr, le32 len, le16 flags, le16 next. */
-#define DESC_ADDR 0u
-#define DESC_LEN 8u
-#define DESC_FLAGS 12u
-#define DESC_NEXT 14u
-
-/* Per-head driver state. Kept on the host so that a device that scribbles on the descriptor
- * table (SPLIT-DSC-04) cannot corrupt the driver's free list. */
-struct vqf_split_drv_slot {
-    uint32_t token;
-    uint32_t wcap;    /* device-writable bytes of the chain: the D-04 bound on used len */
-    uint16_t ndesc;   /* descriptor-table entries the chain holds (1 when indirect) */
-    uint16_t last;    /* last descriptor of the chain, to splice it back into the free list */
-    uint8_t indirect;
-    uint8_t busy;     /* made available and not yet reclaimed (D-03) */
-};
+#define DESC_ADDR VQF_SDESC_ADDR
+#define DESC_LEN VQF_SDESC_LEN
+#define DESC_FLAGS VQF_SDESC_FLAGS
+#define DESC_NEXT VQF_SDESC_NEXT
 
 /* A compiler-only barrier between updates of neighbouring 16-bit fields: without it the
  * vectoriser turns them into one 32-bit load and store, and that load cannot be forwarded
@@ -88,6 +77,8 @@ int vqf_split_dev_init(struct vqf_split_dev *q, const struct vqf_dma *dma, const
     /* The device writes the used ring through its host pointer from now on: mark it once so
      * that the per-input memory reset clears it. */
     vqf_mem_mark_dirty(dma->mem, cfg->device, VIRTQ_USED_BYTES(cfg->size));
+    q->fast = !q->in_order && ring_even((uintptr_t)q->avail, (uintptr_t)q->used, 0);
+    q->gate_pad = 0;
     q->ready = true;
     return 0;
 }
@@ -111,12 +102,12 @@ RING_COLD int dev_walk(struct vqf_split_dev *q, uint16_t head, struct vqf_chain 
 
     for (;;) {
         const uint8_t *d = tbl + (uint64_t)idx * VIRTQ_DESC_SIZE;
-        note(&q->dma, VQF_ACC_READ, tbl_gpa + (uint64_t)idx * VIRTQ_DESC_SIZE, VIRTQ_DESC_SIZE, obs);
+        ring_note(&q->dma, VQF_ACC_READ, tbl_gpa + (uint64_t)idx * VIRTQ_DESC_SIZE, VIRTQ_DESC_SIZE, obs);
         /* Each field is read once: a concurrent driver cannot change a value after its check. */
-        uint64_t addr = rd64(d + DESC_ADDR);
-        uint32_t len = rd32(d + DESC_LEN);
-        uint16_t flags = rd16(d + DESC_FLAGS);
-        uint16_t next = rd16(d + DESC_NEXT);
+        uint64_t addr = ring_rd64(d + DESC_ADDR);
+        uint32_t len = ring_rd32(d + DESC_LEN);
+        uint16_t flags = ring_rd16(d + DESC_FLAGS);
+        uint16_t next = ring_rd16(d + DESC_NEXT);
         if (!in_table)
             ndesc++;
 
@@ -146,7 +137,7 @@ RING_COLD int dev_walk(struct vqf_split_dev *q, uint16_t head, struct vqf_chain 
          * included (SPLIT-IND-03); more means the driver built a loop (SPLIT-DSC-05). */
         if (++nseg > size)
             return VQF_ERR_CHAIN_LOOP;
-        if (!buf_mapped(m, &q->buf_region, addr, len))
+        if (!ring_buf_mapped(m, &q->buf_region, addr, len))
             return VQF_ERR_ADDR;
         bool w = (flags & VIRTQ_DESC_F_WRITE) != 0;
         if (w) {
@@ -193,13 +184,13 @@ RING_COLD int dev_walk(struct vqf_split_dev *q, uint16_t head, struct vqf_chain 
 RING_HOT int dev_walk_one(struct vqf_split_dev *q, uint16_t head, struct vqf_chain *c, const bool obs)
 {
     const uint8_t *d = q->desc + (uint64_t)head * VIRTQ_DESC_SIZE;
-    uint16_t flags = rd16(d + DESC_FLAGS);
+    uint16_t flags = ring_rd16(d + DESC_FLAGS);
     if ((flags & (VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_INDIRECT)) || c->seg_cap == 0)
         return -1;
-    note(&q->dma, VQF_ACC_READ, q->cfg.desc + (uint64_t)head * VIRTQ_DESC_SIZE, VIRTQ_DESC_SIZE, obs);
-    uint64_t addr = rd64(d + DESC_ADDR);
-    uint32_t len = rd32(d + DESC_LEN);
-    if (!buf_mapped(q->dma.mem, &q->buf_region, addr, len))
+    ring_note(&q->dma, VQF_ACC_READ, q->cfg.desc + (uint64_t)head * VIRTQ_DESC_SIZE, VIRTQ_DESC_SIZE, obs);
+    uint64_t addr = ring_rd64(d + DESC_ADDR);
+    uint32_t len = ring_rd32(d + DESC_LEN);
+    if (!ring_buf_mapped(q->dma.mem, &q->buf_region, addr, len))
         return VQF_ERR_ADDR; /* RSVD-05 */
     bool w = (flags & VIRTQ_DESC_F_WRITE) != 0;
     c->seg[0].addr = addr;
@@ -222,16 +213,16 @@ RING_HOT int dev_walk_one(struct vqf_split_dev *q, uint16_t head, struct vqf_cha
 RING_HOT void dev_write_avail_event(struct vqf_split_dev *q, uint16_t ev, const bool obs)
 {
     uint64_t off = VIRTQ_AVAIL_EVENT(q->cfg.size);
-    st16(q->used + off, ev);
-    note(&q->dma, VQF_ACC_WRITE, q->cfg.device + off, 2, obs);
-    barrier(&q->dma, VQF_BARRIER_MB, obs);
+    ring_st16(q->used + off, ev);
+    ring_note(&q->dma, VQF_ACC_WRITE, q->cfg.device + off, 2, obs);
+    ring_barrier(&q->dma, VQF_BARRIER_MB, obs);
 }
 
 RING_HOT int dev_pop(struct vqf_split_dev *q, struct vqf_chain *c, const bool obs)
 {
     if (q->last_avail == q->avail_shadow) {
-        uint16_t idx = ld16(q->avail + VIRTQ_AVAIL_IDX);
-        note(&q->dma, VQF_ACC_READ, q->cfg.driver + VIRTQ_AVAIL_IDX, 2, obs);
+        uint16_t idx = ring_ld16(q->avail + VIRTQ_AVAIL_IDX);
+        ring_note(&q->dma, VQF_ACC_READ, q->cfg.driver + VIRTQ_AVAIL_IDX, 2, obs);
         if (idx == q->last_avail)
             return 0;
         /* SPLIT-AVL-01 / D-02: avail idx never moves backwards, and at most queue-size heads
@@ -241,12 +232,12 @@ RING_HOT int dev_pop(struct vqf_split_dev *q, struct vqf_chain *c, const bool ob
             return dev_fail(q, VQF_ERR_AVAIL_JUMP);
         q->avail_shadow = idx;
         /* 2.7.13.3.1 pairs with this: ring entries and descriptors are read after idx. */
-        barrier(&q->dma, VQF_BARRIER_RMB, obs);
+        ring_barrier(&q->dma, VQF_BARRIER_RMB, obs);
     }
     uint16_t pos = q->last_avail & q->mask;
     uint64_t off = VIRTQ_AVAIL_RING(pos);
-    uint16_t head = rd16(q->avail + off);
-    note(&q->dma, VQF_ACC_READ, q->cfg.driver + off, 2, obs);
+    uint16_t head = ring_rd16(q->avail + off);
+    ring_note(&q->dma, VQF_ACC_READ, q->cfg.driver + off, 2, obs);
     if (head >= q->cfg.size)
         return dev_fail(q, VQF_ERR_HEAD_RANGE); /* D-05 */
     int err = dev_walk_one(q, head, c, obs);
@@ -259,7 +250,7 @@ RING_HOT int dev_pop(struct vqf_split_dev *q, struct vqf_chain *c, const bool ob
     q->inflight++;
     if (q->event_idx && !q->kick_suppressed)
         dev_write_avail_event(q, q->last_avail, obs);
-    event(&q->dma, VQF_EV_DEV_POP, q->cfg.index, head, c->ndesc, obs);
+    ring_event(&q->dma, VQF_EV_DEV_POP, q->cfg.index, head, c->ndesc, obs);
     return 1;
 }
 
@@ -273,58 +264,31 @@ RING_COLD int dev_pop_plain(struct vqf_split_dev *q, struct vqf_chain *c)
     return dev_pop(q, c, false);
 }
 
-/* The public entry points below hold a fast path: no observer, the common shape (one plain
- * descriptor, a buffer in the region of the previous one, no IN_ORDER). It makes the same
- * checks in the same order as the general body, with the same results, and keeps a small
- * frame because its only calls are tail calls: errors go to *_fail, any other shape to the
- * general body (compiled without hooks) before any state has changed that the general body
- * would not redo the same way. */
-int vqf_split_dev_pop(struct vqf_split_dev *q, struct vqf_chain *c)
+/* The public entry points are inline fast paths in split.h; they call these out-of-line
+ * entries for every other case (not ready, observed, any other shape) and for errors. */
+int vqf_split_dev_fail(struct vqf_split_dev *q, int err)
+{
+    return dev_fail(q, err);
+}
+
+void vqf_split_dev_kick_event(struct vqf_split_dev *q, uint16_t ev)
+{
+    dev_write_avail_event(q, ev, false);
+}
+
+int vqf_split_dev_pop_slow(struct vqf_split_dev *q, struct vqf_chain *c)
 {
     if (!RING_LIVE(q))
         return -VQF_ERR_NOT_READY;
-    if (observed(&q->dma))
-        return dev_pop_observed(q, c);
-    uint16_t last = q->last_avail;
-    if (last == q->avail_shadow) {
-        uint16_t idx = ld16(q->avail + VIRTQ_AVAIL_IDX);
-        if (idx == last)
-            return 0;
-        uint16_t ahead = (uint16_t)(idx - q->used_published); /* SPLIT-AVL-01 / D-02 */
-        if (ahead > q->cfg.size || (uint16_t)(idx - last) > ahead)
-            return dev_fail(q, VQF_ERR_AVAIL_JUMP);
-        q->avail_shadow = idx;
-        barrier(&q->dma, VQF_BARRIER_RMB, false); /* 2.7.13.3.1 */
-    }
-    uint16_t pos = last & q->mask;
-    uint16_t head = rd16(q->avail + VIRTQ_AVAIL_RING(pos));
-    if (head >= q->cfg.size)
-        return dev_fail(q, VQF_ERR_HEAD_RANGE); /* D-05 */
-    const uint8_t *d = q->desc + (uint64_t)head * VIRTQ_DESC_SIZE;
-    uint16_t flags = rd16(d + DESC_FLAGS);
-    uint64_t addr = rd64(d + DESC_ADDR);
-    uint32_t len = rd32(d + DESC_LEN);
-    const struct vqf_mem *m = q->dma.mem;
-    unsigned r = q->buf_region;
-    /* Anything else (and a buffer outside the hinted region, valid or not) takes the
-     * general body, which re-reads the ring entry: nothing has changed but the idx shadow. */
-    if ((flags & (VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_INDIRECT)) || c->seg_cap == 0 || r >= m->nregions ||
-        !buf_in_region(&m->r[r], addr, len))
-        return dev_pop_plain(q, c);
-    chain_one(c, head, pos, addr, len, (flags & VIRTQ_DESC_F_WRITE) != 0);
-    q->last_avail = ++last;
-    q->inflight++;
-    if (q->event_idx && !q->kick_suppressed)
-        dev_write_avail_event(q, last, false);
-    return 1;
+    return ring_observed(&q->dma) ? dev_pop_observed(q, c) : dev_pop_plain(q, c);
 }
 
 RING_HOT void dev_write_used(struct vqf_split_dev *q, uint16_t used_idx, uint32_t id, uint32_t len, const bool obs)
 {
     uint64_t off = VIRTQ_USED_RING(used_idx & q->mask);
-    wr32(q->used + off, id);
-    wr32(q->used + off + 4, len);
-    note(&q->dma, VQF_ACC_WRITE, q->cfg.device + off, VIRTQ_USED_ELEM_SIZE, obs);
+    ring_wr32(q->used + off, id);
+    ring_wr32(q->used + off + 4, len);
+    ring_note(&q->dma, VQF_ACC_WRITE, q->cfg.device + off, VIRTQ_USED_ELEM_SIZE, obs);
 }
 
 /* IN_ORDER (2.7.9, D-07): one used entry for the batch, at the ring position of its first
@@ -356,7 +320,7 @@ RING_HOT int dev_push(struct vqf_split_dev *q, const struct vqf_chain *c, uint32
         dev_write_used(q, q->used_idx, c->id, written, obs);
     }
     q->used_idx++;
-    event(&q->dma, VQF_EV_DEV_PUSH, q->cfg.index, c->id, written, obs);
+    ring_event(&q->dma, VQF_EV_DEV_PUSH, q->cfg.index, c->id, written, obs);
     return 0;
 }
 
@@ -370,20 +334,11 @@ RING_COLD int dev_push_plain(struct vqf_split_dev *q, const struct vqf_chain *c,
     return dev_push(q, c, written, false);
 }
 
-int vqf_split_dev_push(struct vqf_split_dev *q, const struct vqf_chain *c, uint32_t written)
+int vqf_split_dev_push_slow(struct vqf_split_dev *q, const struct vqf_chain *c, uint32_t written)
 {
     if (!RING_LIVE(q))
         return -VQF_ERR_NOT_READY;
-    if (observed(&q->dma))
-        return dev_push_observed(q, c, written);
-    if (q->in_order)
-        return dev_push_plain(q, c, written);
-    if (c->id >= q->cfg.size || written > c->in_len || q->inflight == 0)
-        return -VQF_ERR_INVAL;
-    q->inflight--;
-    dev_write_used(q, q->used_idx, c->id, written, false);
-    q->used_idx++;
-    return 0;
+    return ring_observed(&q->dma) ? dev_push_observed(q, c, written) : dev_push_plain(q, c, written);
 }
 
 RING_HOT void dev_publish(struct vqf_split_dev *q, const bool obs)
@@ -393,11 +348,11 @@ RING_HOT void dev_publish(struct vqf_split_dev *q, const bool obs)
     if (q->used_idx == q->used_published)
         return;
     /* SPLIT-USD-01 (2.7.8.2): used elements are visible before the idx that covers them. */
-    barrier(&q->dma, VQF_BARRIER_WMB, obs);
-    st16(q->used + VIRTQ_USED_IDX, q->used_idx);
-    note(&q->dma, VQF_ACC_WRITE, q->cfg.device + VIRTQ_USED_IDX, 2, obs);
+    ring_barrier(&q->dma, VQF_BARRIER_WMB, obs);
+    ring_st16(q->used + VIRTQ_USED_IDX, q->used_idx);
+    ring_note(&q->dma, VQF_ACC_WRITE, q->cfg.device + VIRTQ_USED_IDX, 2, obs);
     q->used_published = q->used_idx;
-    event(&q->dma, VQF_EV_DEV_PUBLISH, q->cfg.index, q->used_idx, 0, obs);
+    ring_event(&q->dma, VQF_EV_DEV_PUBLISH, q->cfg.index, q->used_idx, 0, obs);
 }
 
 RING_COLD void dev_publish_observed(struct vqf_split_dev *q)
@@ -405,14 +360,19 @@ RING_COLD void dev_publish_observed(struct vqf_split_dev *q)
     dev_publish(q, true);
 }
 
-void vqf_split_dev_publish(struct vqf_split_dev *q)
+RING_COLD void dev_publish_plain(struct vqf_split_dev *q)
+{
+    dev_publish(q, false);
+}
+
+void vqf_split_dev_publish_slow(struct vqf_split_dev *q)
 {
     if (!RING_LIVE(q))
         return;
-    if (observed(&q->dma))
+    if (ring_observed(&q->dma))
         dev_publish_observed(q);
     else
-        dev_publish(q, false);
+        dev_publish_plain(q);
 }
 
 RING_HOT bool dev_need_notify(struct vqf_split_dev *q, const bool obs)
@@ -422,18 +382,18 @@ RING_HOT bool dev_need_notify(struct vqf_split_dev *q, const bool obs)
         return false; /* nothing added since the last decision */
     q->signalled_used = new_idx;
     /* 2.7.7.2: the flags / used_event read must follow the used idx store. */
-    barrier(&q->dma, VQF_BARRIER_MB, obs);
+    ring_barrier(&q->dma, VQF_BARRIER_MB, obs);
     if (q->event_idx) {
         /* Ignore flags (SPLIT-UNS-09); notify iff the idx crossed used_event (SPLIT-UNS-10,
          * D-06), old being the idx at the previous decision so that a batch counts once. */
         uint64_t off = VIRTQ_USED_EVENT(q->cfg.size);
-        uint16_t ev = ld16(q->avail + off);
-        note(&q->dma, VQF_ACC_READ, q->cfg.driver + off, 2, obs);
+        uint16_t ev = ring_ld16(q->avail + off);
+        ring_note(&q->dma, VQF_ACC_READ, q->cfg.driver + off, 2, obs);
         return vqf_need_event(ev, new_idx, old_idx);
     }
     /* SPLIT-UNS-07/08: flags 0 -> notify, flags 1 -> do not; used_event ignored (UNS-06). */
-    uint16_t flags = ld16(q->avail + VIRTQ_AVAIL_FLAGS);
-    note(&q->dma, VQF_ACC_READ, q->cfg.driver + VIRTQ_AVAIL_FLAGS, 2, obs);
+    uint16_t flags = ring_ld16(q->avail + VIRTQ_AVAIL_FLAGS);
+    ring_note(&q->dma, VQF_ACC_READ, q->cfg.driver + VIRTQ_AVAIL_FLAGS, 2, obs);
     return !(flags & VIRTQ_AVAIL_F_NO_INTERRUPT);
 }
 
@@ -442,13 +402,16 @@ RING_COLD bool dev_need_notify_observed(struct vqf_split_dev *q)
     return dev_need_notify(q, true);
 }
 
-bool vqf_split_dev_need_notify(struct vqf_split_dev *q)
+RING_COLD bool dev_need_notify_plain(struct vqf_split_dev *q)
+{
+    return dev_need_notify(q, false);
+}
+
+bool vqf_split_dev_need_notify_slow(struct vqf_split_dev *q)
 {
     if (!RING_LIVE(q))
         return false;
-    if (observed(&q->dma))
-        return dev_need_notify_observed(q);
-    return dev_need_notify(q, false);
+    return ring_observed(&q->dma) ? dev_need_notify_observed(q) : dev_need_notify_plain(q);
 }
 
 void vqf_split_dev_set_kick_suppress(struct vqf_split_dev *q, bool suppress)
@@ -464,11 +427,11 @@ void vqf_split_dev_set_kick_suppress(struct vqf_split_dev *q, bool suppress)
         return;
     }
     /* Without EVENT_IDX the device writes only 0 or 1 (SPLIT-ANS-08). */
-    st16(q->used + VIRTQ_USED_FLAGS, suppress ? VIRTQ_USED_F_NO_NOTIFY : 0);
-    note(&q->dma, VQF_ACC_WRITE, q->cfg.device + VIRTQ_USED_FLAGS, 2, true);
+    ring_st16(q->used + VIRTQ_USED_FLAGS, suppress ? VIRTQ_USED_F_NO_NOTIFY : 0);
+    ring_note(&q->dma, VQF_ACC_WRITE, q->cfg.device + VIRTQ_USED_FLAGS, 2, true);
     /* After re-enabling the caller re-checks pending(): order the store before that load. */
     if (!suppress)
-        barrier(&q->dma, VQF_BARRIER_MB, true);
+        ring_barrier(&q->dma, VQF_BARRIER_MB, true);
 }
 
 bool vqf_split_dev_pending(struct vqf_split_dev *q)
@@ -477,8 +440,8 @@ bool vqf_split_dev_pending(struct vqf_split_dev *q)
         return false;
     if (q->last_avail != q->avail_shadow)
         return true;
-    uint16_t idx = ld16(q->avail + VIRTQ_AVAIL_IDX);
-    note(&q->dma, VQF_ACC_READ, q->cfg.driver + VIRTQ_AVAIL_IDX, 2, true);
+    uint16_t idx = ring_ld16(q->avail + VIRTQ_AVAIL_IDX);
+    ring_note(&q->dma, VQF_ACC_READ, q->cfg.driver + VIRTQ_AVAIL_IDX, 2, true);
     return idx != q->last_avail;
 }
 
@@ -496,7 +459,7 @@ static void drv_zero(struct vqf_split_drv *q, uint8_t *host, uint64_t gpa, uint6
 {
     memset(host, 0, (size_t)len);
     vqf_mem_mark_dirty(q->dma.mem, gpa, len);
-    note(&q->dma, VQF_ACC_WRITE, gpa, len, true);
+    ring_note(&q->dma, VQF_ACC_WRITE, gpa, len, true);
 }
 
 int vqf_split_drv_init(struct vqf_split_drv *q, const struct vqf_dma *dma, const struct vqf_ring_cfg *cfg)
@@ -564,6 +527,8 @@ int vqf_split_drv_init(struct vqf_split_drv *q, const struct vqf_dma *dma, const
     q->batch_end_id = 0;
     q->in_batch = false;
     q->batch_last_len = 0;
+    q->fast = !q->in_order && ring_even((uintptr_t)avail, (uintptr_t)used, 0);
+    q->gate_pad = 0;
     q->ready = true;
     return 0;
 }
@@ -581,11 +546,11 @@ void vqf_split_drv_free(struct vqf_split_drv *q)
 RING_HOT void drv_put_desc(struct vqf_split_drv *q, uint8_t *d, uint64_t gpa, uint64_t addr, uint32_t len,
                             uint16_t flags, uint16_t next, const bool obs)
 {
-    wr64(d + DESC_ADDR, addr);
-    wr32(d + DESC_LEN, len);
-    wr16(d + DESC_FLAGS, flags);
-    wr16(d + DESC_NEXT, next);
-    note(&q->dma, VQF_ACC_WRITE, gpa, VIRTQ_DESC_SIZE, obs);
+    ring_wr64(d + DESC_ADDR, addr);
+    ring_wr32(d + DESC_LEN, len);
+    ring_wr16(d + DESC_FLAGS, flags);
+    ring_wr16(d + DESC_NEXT, next);
+    ring_note(&q->dma, VQF_ACC_WRITE, gpa, VIRTQ_DESC_SIZE, obs);
 }
 
 RING_HOT int drv_add(struct vqf_split_drv *q, const struct vqf_seg *sg, unsigned nout, unsigned nin, uint32_t token,
@@ -663,11 +628,11 @@ RING_HOT int drv_add(struct vqf_split_drv *q, const struct vqf_seg *sg, unsigned
     s->busy = 1;
     /* 2.7.13.2: the head goes into the next avail ring entry; idx is written at kick. */
     uint64_t off = VIRTQ_AVAIL_RING(q->avail_idx & q->mask);
-    wr16(q->avail + off, head);
-    note(&q->dma, VQF_ACC_WRITE, q->cfg.driver + off, 2, obs);
+    ring_wr16(q->avail + off, head);
+    ring_note(&q->dma, VQF_ACC_WRITE, q->cfg.driver + off, 2, obs);
     q->avail_idx++;
     q->outstanding++;
-    event(&q->dma, VQF_EV_DRV_ADD, q->cfg.index, head, ndesc, obs);
+    ring_event(&q->dma, VQF_EV_DRV_ADD, q->cfg.index, head, ndesc, obs);
     return head;
 }
 
@@ -683,34 +648,18 @@ RING_COLD int drv_add_plain(struct vqf_split_drv *q, const struct vqf_seg *sg, u
     return drv_add(q, sg, nout, nin, token, flags, false);
 }
 
-int vqf_split_drv_add(struct vqf_split_drv *q, const struct vqf_seg *sg, unsigned nout, unsigned nin,
-                      uint32_t token, unsigned flags)
+int vqf_split_drv_fail(struct vqf_split_drv *q, int err)
+{
+    return drv_fail(q, err);
+}
+
+int vqf_split_drv_add_slow(struct vqf_split_drv *q, const struct vqf_seg *sg, unsigned nout, unsigned nin,
+                           uint32_t token, unsigned flags)
 {
     if (!RING_LIVE(q))
         return -VQF_ERR_NOT_READY;
-    if (observed(&q->dma))
-        return drv_add_observed(q, sg, nout, nin, token, flags);
-    /* Fast path: exactly one segment (nout <= 1 keeps the sum from wrapping), added
-     * directly, with a free descriptor. */
-    if (nout > 1 || nout + nin != 1 || (flags & VQF_ADD_INDIRECT) || q->num_free == 0)
-        return drv_add_plain(q, sg, nout, nin, token, flags);
-    uint16_t head = q->free_head;
-    uint32_t len = sg[0].len;
-    drv_put_desc(q, q->desc + (uint64_t)head * VIRTQ_DESC_SIZE, 0, sg[0].addr, len, nin ? VIRTQ_DESC_F_WRITE : 0, 0,
-                 false);
-    q->free_head = q->in_order ? (uint16_t)((head + 1) & q->mask) : q->next_free[head];
-    q->num_free--;
-    struct vqf_split_drv_slot *s = &q->slots[head];
-    s->token = token;
-    s->wcap = nin ? len : 0;
-    s->ndesc = 1;
-    s->last = head;
-    s->indirect = 0;
-    s->busy = 1;
-    wr16(q->avail + VIRTQ_AVAIL_RING(q->avail_idx & q->mask), head); /* 2.7.13.2 */
-    q->avail_idx++;
-    q->outstanding++;
-    return head;
+    return ring_observed(&q->dma) ? drv_add_observed(q, sg, nout, nin, token, flags)
+                                  : drv_add_plain(q, sg, nout, nin, token, flags);
 }
 
 RING_HOT bool drv_kick_prepare(struct vqf_split_drv *q, const bool obs)
@@ -719,25 +668,25 @@ RING_HOT bool drv_kick_prepare(struct vqf_split_drv *q, const bool obs)
     if (new_idx == old_idx)
         return false; /* nothing added since the last decision */
     /* SPLIT-PUB-01 (2.7.13.3.1): descriptors and ring entries before idx. */
-    barrier(&q->dma, VQF_BARRIER_WMB, obs);
-    st16(q->avail + VIRTQ_AVAIL_IDX, new_idx);
-    note(&q->dma, VQF_ACC_WRITE, q->cfg.driver + VIRTQ_AVAIL_IDX, 2, obs);
+    ring_barrier(&q->dma, VQF_BARRIER_WMB, obs);
+    ring_st16(q->avail + VIRTQ_AVAIL_IDX, new_idx);
+    ring_note(&q->dma, VQF_ACC_WRITE, q->cfg.driver + VIRTQ_AVAIL_IDX, 2, obs);
     q->avail_published = new_idx;
-    event(&q->dma, VQF_EV_DRV_PUBLISH, q->cfg.index, new_idx, 0, obs);
+    ring_event(&q->dma, VQF_EV_DRV_PUBLISH, q->cfg.index, new_idx, 0, obs);
     /* SPLIT-PUB-02 (2.7.13.4.1): the idx store before the flags / avail_event load. */
-    barrier(&q->dma, VQF_BARRIER_MB, obs);
+    ring_barrier(&q->dma, VQF_BARRIER_MB, obs);
     q->kicked_idx = new_idx; /* not merged with avail_published: see NO_STORE_MERGE */
     if (q->event_idx) {
         /* SPLIT-ANS-05/06: ignore flags; kick iff idx crossed avail_event since the last
          * decision (D-06). */
         uint64_t off = VIRTQ_AVAIL_EVENT(q->cfg.size);
-        uint16_t ev = ld16(q->used + off);
-        note(&q->dma, VQF_ACC_READ, q->cfg.device + off, 2, obs);
+        uint16_t ev = ring_ld16(q->used + off);
+        ring_note(&q->dma, VQF_ACC_READ, q->cfg.device + off, 2, obs);
         return vqf_need_event(ev, new_idx, old_idx);
     }
     /* SPLIT-ANS-02..04: flags 0 -> kick, 1 -> do not; avail_event ignored. */
-    uint16_t flags = ld16(q->used + VIRTQ_USED_FLAGS);
-    note(&q->dma, VQF_ACC_READ, q->cfg.device + VIRTQ_USED_FLAGS, 2, obs);
+    uint16_t flags = ring_ld16(q->used + VIRTQ_USED_FLAGS);
+    ring_note(&q->dma, VQF_ACC_READ, q->cfg.device + VIRTQ_USED_FLAGS, 2, obs);
     return !(flags & VIRTQ_USED_F_NO_NOTIFY);
 }
 
@@ -746,13 +695,16 @@ RING_COLD bool drv_kick_prepare_observed(struct vqf_split_drv *q)
     return drv_kick_prepare(q, true);
 }
 
-bool vqf_split_drv_kick_prepare(struct vqf_split_drv *q)
+RING_COLD bool drv_kick_prepare_plain(struct vqf_split_drv *q)
+{
+    return drv_kick_prepare(q, false);
+}
+
+bool vqf_split_drv_kick_prepare_slow(struct vqf_split_drv *q)
 {
     if (!RING_LIVE(q))
         return false;
-    if (observed(&q->dma))
-        return drv_kick_prepare_observed(q);
-    return drv_kick_prepare(q, false);
+    return ring_observed(&q->dma) ? drv_kick_prepare_observed(q) : drv_kick_prepare_plain(q);
 }
 
 uint32_t vqf_split_drv_notify_value(const struct vqf_split_drv *q)
@@ -785,7 +737,7 @@ RING_HOT void drv_reclaim(struct vqf_split_drv *q, uint16_t head, uint32_t len, 
     q->last_used++;
     *token = s->token;
     *lenp = len;
-    event(&q->dma, VQF_EV_DRV_RECLAIM, q->cfg.index, head, len, obs);
+    ring_event(&q->dma, VQF_EV_DRV_RECLAIM, q->cfg.index, head, len, obs);
 }
 
 RING_HOT int drv_get_used(struct vqf_split_drv *q, uint32_t *token, uint32_t *len, const bool obs)
@@ -800,8 +752,8 @@ RING_HOT int drv_get_used(struct vqf_split_drv *q, uint32_t *token, uint32_t *le
         return 1;
     }
     if (q->last_used == q->used_shadow) {
-        uint16_t idx = ld16(q->used + VIRTQ_USED_IDX);
-        note(&q->dma, VQF_ACC_READ, q->cfg.device + VIRTQ_USED_IDX, 2, obs);
+        uint16_t idx = ring_ld16(q->used + VIRTQ_USED_IDX);
+        ring_note(&q->dma, VQF_ACC_READ, q->cfg.device + VIRTQ_USED_IDX, 2, obs);
         /* D-02: the device cannot publish more entries than buffers are outstanding. */
         if ((uint16_t)(idx - q->last_used) > q->outstanding)
             return drv_fail(q, VQF_ERR_USED_IDX);
@@ -809,12 +761,12 @@ RING_HOT int drv_get_used(struct vqf_split_drv *q, uint32_t *token, uint32_t *le
             return 0;
         q->used_shadow = idx;
         /* 2.7.14: read the used elements only after the idx that covers them. */
-        barrier(&q->dma, VQF_BARRIER_RMB, obs);
+        ring_barrier(&q->dma, VQF_BARRIER_RMB, obs);
     }
     uint64_t off = VIRTQ_USED_RING(q->last_used & q->mask);
-    uint32_t id = rd32(q->used + off);
-    uint32_t l = rd32(q->used + off + 4);
-    note(&q->dma, VQF_ACC_READ, q->cfg.device + off, VIRTQ_USED_ELEM_SIZE, obs);
+    uint32_t id = ring_rd32(q->used + off);
+    uint32_t l = ring_rd32(q->used + off + 4);
+    ring_note(&q->dma, VQF_ACC_READ, q->cfg.device + off, VIRTQ_USED_ELEM_SIZE, obs);
     if (id >= q->cfg.size)
         return drv_fail(q, VQF_ERR_USED_ID); /* D-03 */
     if (!q->in_order) {
@@ -864,33 +816,11 @@ RING_COLD int drv_get_used_plain(struct vqf_split_drv *q, uint32_t *token, uint3
     return drv_get_used(q, token, len, false);
 }
 
-int vqf_split_drv_get_used(struct vqf_split_drv *q, uint32_t *token, uint32_t *len)
+int vqf_split_drv_get_used_slow(struct vqf_split_drv *q, uint32_t *token, uint32_t *len)
 {
     if (!RING_LIVE(q))
         return -VQF_ERR_NOT_READY;
-    if (observed(&q->dma))
-        return drv_get_used_observed(q, token, len);
-    if (q->in_order) /* in_batch is only ever set under IN_ORDER */
-        return drv_get_used_plain(q, token, len);
-    uint16_t last = q->last_used;
-    if (last == q->used_shadow) {
-        uint16_t idx = ld16(q->used + VIRTQ_USED_IDX);
-        if ((uint16_t)(idx - last) > q->outstanding)
-            return drv_fail(q, VQF_ERR_USED_IDX); /* D-02 */
-        if (idx == last)
-            return 0;
-        q->used_shadow = idx;
-        barrier(&q->dma, VQF_BARRIER_RMB, false); /* 2.7.14 */
-    }
-    const uint8_t *e = q->used + VIRTQ_USED_RING(last & q->mask);
-    uint32_t id = rd32(e);
-    uint32_t l = rd32(e + 4);
-    if (id >= q->cfg.size || !q->slots[id].busy)
-        return drv_fail(q, VQF_ERR_USED_ID); /* D-03 */
-    if (l > q->slots[id].wcap)
-        return drv_fail(q, VQF_ERR_USED_LEN); /* D-04 */
-    drv_reclaim(q, (uint16_t)id, l, token, len, false);
-    return 1;
+    return ring_observed(&q->dma) ? drv_get_used_observed(q, token, len) : drv_get_used_plain(q, token, len);
 }
 
 bool vqf_split_drv_has_used(struct vqf_split_drv *q)
@@ -899,8 +829,8 @@ bool vqf_split_drv_has_used(struct vqf_split_drv *q)
         return false;
     if (q->in_batch || q->last_used != q->used_shadow)
         return true;
-    uint16_t idx = ld16(q->used + VIRTQ_USED_IDX);
-    note(&q->dma, VQF_ACC_READ, q->cfg.device + VIRTQ_USED_IDX, 2, true);
+    uint16_t idx = ring_ld16(q->used + VIRTQ_USED_IDX);
+    ring_note(&q->dma, VQF_ACC_READ, q->cfg.device + VIRTQ_USED_IDX, 2, true);
     return idx != q->last_used;
 }
 
@@ -912,12 +842,12 @@ void vqf_split_drv_disable_cb(struct vqf_split_drv *q)
         /* With EVENT_IDX flags must stay 0 (SPLIT-UNS-03): point used_event one behind the
          * next entry, so the device does not notify until the 16-bit idx comes round. */
         uint64_t off = VIRTQ_USED_EVENT(q->cfg.size);
-        st16(q->avail + off, (uint16_t)(q->last_used - 1));
-        note(&q->dma, VQF_ACC_WRITE, q->cfg.driver + off, 2, true);
+        ring_st16(q->avail + off, (uint16_t)(q->last_used - 1));
+        ring_note(&q->dma, VQF_ACC_WRITE, q->cfg.driver + off, 2, true);
         return;
     }
-    st16(q->avail + VIRTQ_AVAIL_FLAGS, VIRTQ_AVAIL_F_NO_INTERRUPT); /* SPLIT-UNS-01/02 */
-    note(&q->dma, VQF_ACC_WRITE, q->cfg.driver + VIRTQ_AVAIL_FLAGS, 2, true);
+    ring_st16(q->avail + VIRTQ_AVAIL_FLAGS, VIRTQ_AVAIL_F_NO_INTERRUPT); /* SPLIT-UNS-01/02 */
+    ring_note(&q->dma, VQF_ACC_WRITE, q->cfg.driver + VIRTQ_AVAIL_FLAGS, 2, true);
 }
 
 bool vqf_split_drv_enable_cb(struct vqf_split_drv *q)
@@ -927,14 +857,14 @@ bool vqf_split_drv_enable_cb(struct vqf_split_drv *q)
     if (q->event_idx) {
         /* SPLIT-UNS-04: notify when the device writes the entry this driver reads next. */
         uint64_t off = VIRTQ_USED_EVENT(q->cfg.size);
-        st16(q->avail + off, q->last_used);
-        note(&q->dma, VQF_ACC_WRITE, q->cfg.driver + off, 2, true);
+        ring_st16(q->avail + off, q->last_used);
+        ring_note(&q->dma, VQF_ACC_WRITE, q->cfg.driver + off, 2, true);
     } else {
-        st16(q->avail + VIRTQ_AVAIL_FLAGS, 0);
-        note(&q->dma, VQF_ACC_WRITE, q->cfg.driver + VIRTQ_AVAIL_FLAGS, 2, true);
+        ring_st16(q->avail + VIRTQ_AVAIL_FLAGS, 0);
+        ring_note(&q->dma, VQF_ACC_WRITE, q->cfg.driver + VIRTQ_AVAIL_FLAGS, 2, true);
     }
     /* Pairs with the device's barrier before it reads flags / used_event (2.7.7.2): either
      * it sees the re-enable or this load sees its new used idx. */
-    barrier(&q->dma, VQF_BARRIER_MB, true);
+    ring_barrier(&q->dma, VQF_BARRIER_MB, true);
     return !vqf_split_drv_has_used(q);
 }

@@ -47,23 +47,23 @@ static inline void vqf_vq_dev_free(struct vqf_vq_dev *q)
     if (VQF_VQ_IS_PACKED(q))
         vqf_packed_dev_free(&q->u.packed);
 }
-static inline int vqf_vq_dev_pop(struct vqf_vq_dev *q, struct vqf_chain *c)
+RING_INLINE int vqf_vq_dev_pop(struct vqf_vq_dev *q, struct vqf_chain *c)
 {
     return VQF_VQ_IS_PACKED(q) ? vqf_packed_dev_pop(&q->u.packed, c) : vqf_split_dev_pop(&q->u.split, c);
 }
-static inline int vqf_vq_dev_push(struct vqf_vq_dev *q, const struct vqf_chain *c, uint32_t written)
+RING_INLINE int vqf_vq_dev_push(struct vqf_vq_dev *q, const struct vqf_chain *c, uint32_t written)
 {
     return VQF_VQ_IS_PACKED(q) ? vqf_packed_dev_push(&q->u.packed, c, written)
                                : vqf_split_dev_push(&q->u.split, c, written);
 }
-static inline void vqf_vq_dev_publish(struct vqf_vq_dev *q)
+RING_INLINE void vqf_vq_dev_publish(struct vqf_vq_dev *q)
 {
     if (VQF_VQ_IS_PACKED(q))
         vqf_packed_dev_publish(&q->u.packed);
     else
         vqf_split_dev_publish(&q->u.split);
 }
-static inline bool vqf_vq_dev_need_notify(struct vqf_vq_dev *q)
+RING_INLINE bool vqf_vq_dev_need_notify(struct vqf_vq_dev *q)
 {
     return VQF_VQ_IS_PACKED(q) ? vqf_packed_dev_need_notify(&q->u.packed) : vqf_split_dev_need_notify(&q->u.split);
 }
@@ -104,13 +104,13 @@ static inline void vqf_vq_drv_free(struct vqf_vq_drv *q)
     else
         vqf_split_drv_free(&q->u.split);
 }
-static inline int vqf_vq_drv_add(struct vqf_vq_drv *q, const struct vqf_seg *sg, unsigned nout, unsigned nin,
+RING_INLINE int vqf_vq_drv_add(struct vqf_vq_drv *q, const struct vqf_seg *sg, unsigned nout, unsigned nin,
                                  uint32_t token, unsigned flags)
 {
     return VQF_VQ_IS_PACKED(q) ? vqf_packed_drv_add(&q->u.packed, sg, nout, nin, token, flags)
                                : vqf_split_drv_add(&q->u.split, sg, nout, nin, token, flags);
 }
-static inline bool vqf_vq_drv_kick_prepare(struct vqf_vq_drv *q)
+RING_INLINE bool vqf_vq_drv_kick_prepare(struct vqf_vq_drv *q)
 {
     return VQF_VQ_IS_PACKED(q) ? vqf_packed_drv_kick_prepare(&q->u.packed) : vqf_split_drv_kick_prepare(&q->u.split);
 }
@@ -118,7 +118,7 @@ static inline uint32_t vqf_vq_drv_notify_value(const struct vqf_vq_drv *q)
 {
     return VQF_VQ_IS_PACKED(q) ? vqf_packed_drv_notify_value(&q->u.packed) : vqf_split_drv_notify_value(&q->u.split);
 }
-static inline int vqf_vq_drv_get_used(struct vqf_vq_drv *q, uint32_t *token, uint32_t *len)
+RING_INLINE int vqf_vq_drv_get_used(struct vqf_vq_drv *q, uint32_t *token, uint32_t *len)
 {
     return VQF_VQ_IS_PACKED(q) ? vqf_packed_drv_get_used(&q->u.packed, token, len)
                                : vqf_split_drv_get_used(&q->u.split, token, len);

@@ -102,7 +102,23 @@ static bool cfg_field(const struct vqf_oracle *o, unsigned off, unsigned n, uint
     return true;
 }
 
+/* The mtu the driver first read (5.1.4.1 NET-04: the device must not change it afterwards), so
+ * that a lying device's later change does not move the yardstick of the mtu checks; the live
+ * config field before the driver has read it. */
+static bool net_mtu(const struct vqf_oracle *o, uint64_t *mtu)
+{
+    if (o->net_mtu_known) {
+        *mtu = o->net_mtu;
+        return true;
+    }
+    return cfg_field(o, VIRTIO_NET_CFG_MTU, 2, mtu);
+}
+
 #define DBAD(...) (q->ch[h].devbad = 1, dbad(o, q, __VA_ARGS__))
+
+/* 5.2.4: struct virtio_blk_config after unused1[3]: max_secure_erase_sectors (le32, 0x3c),
+ * max_secure_erase_seg (le32, 0x40), secure_erase_sector_alignment (le32, 0x44). */
+#define BLK_CFG_MAX_SECURE_ERASE_SEG 0x40
 
 /* ---- block (5.2.6) ---- */
 
@@ -196,13 +212,16 @@ static void blk_publish(struct vqf_oracle *o, struct oq *q, uint16_t h)
             return;
         }
         uint64_t maxseg;
-        unsigned cfg_off = type == VIRTIO_BLK_T_DISCARD ? VIRTIO_BLK_CFG_MAX_DISCARD_SEG
+        unsigned cfg_off = type == VIRTIO_BLK_T_DISCARD        ? VIRTIO_BLK_CFG_MAX_DISCARD_SEG
                            : type == VIRTIO_BLK_T_WRITE_ZEROES ? VIRTIO_BLK_CFG_MAX_WRITE_ZEROES_SEG
-                                                                : 0;
+                           : dev_offers(o, VIRTIO_BLK_F_SECURE_ERASE) ? BLK_CFG_MAX_SECURE_ERASE_SEG
+                                                                      : 0;
         if (cfg_off && cfg_field(o, cfg_off, 4, &maxseg) && segs / 16 > maxseg) {
-            /* 5.2.6.1: at most max_discard_seg / max_write_zeroes_seg segments */
-            DBAD(type == VIRTIO_BLK_T_DISCARD ? VQF_CL_BLK_17 : VQF_CL_BLK_19, D, h, segs / 16, maxseg,
-                 "blk request with more segments than the device allows (head, segments, max)");
+            /* 5.2.6.1: at most max_discard_seg / max_write_zeroes_seg / max_secure_erase_seg segments */
+            DBAD(type == VIRTIO_BLK_T_DISCARD        ? VQF_CL_BLK_17
+                 : type == VIRTIO_BLK_T_WRITE_ZEROES ? VQF_CL_BLK_19
+                                                     : VQF_CL_BLK_18,
+                 D, h, segs / 16, maxseg, "blk request with more segments than the device allows (head, segments, max)");
             return;
         }
         if (type == VIRTIO_BLK_T_DISCARD) {
@@ -333,7 +352,7 @@ static void net_publish(struct vqf_oracle *o, struct oq *q, unsigned qi, uint16_
             /* D-16 (5.1.6): every rx buffer starts with the whole virtio_net_hdr */
             DBAD(VQF_CL_D_16, D, h, blen, VIRTIO_NET_HDR_SIZE, "net rx buffer smaller than the header (head, bytes, header)");
         else if (!or_feat(f, VIRTIO_NET_F_MRG_RXBUF) && or_feat(f, VIRTIO_NET_F_MTU) &&
-                 cfg_field(o, VIRTIO_NET_CFG_MTU, 2, &mtu) && blen < VIRTIO_NET_HDR_SIZE + NET_LINK_HDR + mtu)
+                 net_mtu(o, &mtu) && blen < VIRTIO_NET_HDR_SIZE + NET_LINK_HDR + mtu)
             /* 5.1.4.2: with MTU, an rx buffer holds an mtu-sized packet */
             DBAD(VQF_CL_NET_22, D, h, blen, mtu, "net rx buffer cannot hold an mtu-sized packet (bytes, mtu)");
         return;
@@ -388,7 +407,7 @@ static void net_publish(struct vqf_oracle *o, struct oq *q, unsigned qi, uint16_
     }
     uint64_t mtu;
     uint64_t plen = stream_len(q, h, 0);
-    if (gso == VIRTIO_NET_HDR_GSO_NONE && or_feat(f, VIRTIO_NET_F_MTU) && cfg_field(o, VIRTIO_NET_CFG_MTU, 2, &mtu) &&
+    if (gso == VIRTIO_NET_HDR_GSO_NONE && or_feat(f, VIRTIO_NET_F_MTU) && net_mtu(o, &mtu) &&
         plen > VIRTIO_NET_HDR_SIZE && plen - VIRTIO_NET_HDR_SIZE > mtu + NET_LINK_HDR)
         /* 5.1.4.2: no non-GSO packet larger than mtu + link header */
         DBAD(VQF_CL_NET_23, D, h, plen - VIRTIO_NET_HDR_SIZE, mtu, "net tx packet larger than the mtu (bytes, mtu)");
@@ -444,7 +463,7 @@ static void net_rx_header(struct vqf_oracle *o, struct oq *q, uint16_t h, uint32
         return;
     }
     uint64_t mtu;
-    if (gso == VIRTIO_NET_HDR_GSO_NONE && or_feat(f, VIRTIO_NET_F_MTU) && cfg_field(o, VIRTIO_NET_CFG_MTU, 2, &mtu) &&
+    if (gso == VIRTIO_NET_HDR_GSO_NONE && or_feat(f, VIRTIO_NET_F_MTU) && net_mtu(o, &mtu) &&
         len - VIRTIO_NET_HDR_SIZE > mtu + NET_LINK_HDR)
         /* 5.1.4.1: no received non-GSO packet beyond mtu + link header */
         vqf_or_bad(o, q, VQF_CL_NET_05, V, h, len - VIRTIO_NET_HDR_SIZE, mtu, "net rx packet larger than the mtu");
@@ -468,12 +487,49 @@ static void net_rx_merge(struct vqf_oracle *o, struct oq *q, uint16_t h, uint32_
             q->net_desync = true; /* packet boundaries are lost: stop following them */
             return;
         }
+        if (nb > q->nout) {
+            /* 5.1.9.4.1: num_buffers counts the buffers the packet spans: never more than the
+             * buffers outstanding (this one included) */
+            vqf_or_bad(o, q, VQF_CL_NET_53, V, h, nb, q->nout, "net rx num_buffers beyond the outstanding buffers (head, num_buffers, outstanding)");
+            q->net_desync = true;
+            return;
+        }
         q->net_left = nb;
     }
     q->net_left--;
     if (q->net_left > 0 && len != q->ch[h].wcap)
         /* all but the last buffer of a packet are filled completely */
         vqf_or_bad(o, q, VQF_CL_NET_54, V, h, len, q->ch[h].wcap, "net rx merged buffer not full (head, len, size)");
+}
+
+/* 2.8.9 (D-13): a packed mergeable rx packet's first buffer is marked used only after the
+ * rest. Its used descriptor is taken when its flags land at the next used slot: the others'
+ * marks must already sit ahead of it (q->upend counts the marks written ahead). Without
+ * IN_ORDER only: one used descriptor may stand for a batch there. */
+static void net_rx_packed_order(struct vqf_oracle *o, struct oq *q, uint16_t h, uint32_t len)
+{
+    if (q->net_desync)
+        return;
+    if (q->net_left) {
+        q->net_left--;
+        return;
+    }
+    uint8_t nbuf[2];
+    if (len < VIRTIO_NET_HDR_SIZE || q->ch[h].written < VIRTIO_NET_HDR_SIZE ||
+        !stream_read(o, q, h, 1, VIRTIO_NET_HDR_NUM_BUFFERS, nbuf, 2))
+        return;
+    uint16_t nb = vqf_le16(nbuf);
+    if (nb == 0 || nb > q->nout) {
+        q->net_desync = true; /* no packet boundaries to follow */
+        return;
+    }
+    if (q->upend < nb - 1u) {
+        vqf_or_bad(o, q, VQF_CL_D_13, VQF_SIDE_DEVICE, h, nb, q->upend,
+                   "packed rx packet's first buffer marked used before the rest (head, num_buffers, marks ahead)");
+        q->net_desync = true;
+        return;
+    }
+    q->net_left = (uint16_t)(nb - 1u);
 }
 
 /* ---- hooks ---- */
@@ -543,6 +599,8 @@ void vqf_or_dev_complete(struct vqf_oracle *o, struct oq *q, unsigned qi, uint16
         if (or_feat(o->features, VIRTIO_NET_F_MRG_RXBUF)) {
             if (!q->packed)
                 net_rx_merge(o, q, h, len);
+            else if (!or_feat(q->feat, VIRTIO_F_IN_ORDER))
+                net_rx_packed_order(o, q, h, len);
         } else {
             net_rx_header(o, q, h, len);
         }

@@ -26,8 +26,8 @@ int vqf_or_packed_enable(struct vqf_oracle *o, struct oq *q)
     if (vqf_or_q_reserve(q, n) < 0)
         return -1;
     q->size = (uint16_t)n;
-    memset(q->ch, 0, n * sizeof(struct ochain));
-    memset(q->pstate, PS_FREE, n);
+    vqf_or_q_ranges(q, 16ull * n, 4, 4);
+    vqf_or_q_clear(q); /* PS_FREE is 0 */
     q->nout = 0;
     q->order_head = q->order_len = 0;
     q->p_drv_next = q->p_dev_next = 0;
@@ -111,6 +111,11 @@ static void publish_list(struct vqf_oracle *o, struct oq *q)
                 vqf_or_bad(o, q, VQF_CL_PACK_IND_03, D, h, len / 16, size, "indirect table longer than the queue size");
                 return;
             }
+            if (flags & PF_WRITE) {
+                /* 2.8.7 (D-11): WRITE on a descriptor with INDIRECT is reserved */
+                vqf_or_bad(o, q, VQF_CL_D_11, D, h, slot, flags, "WRITE set on a packed INDIRECT descriptor (reserved)");
+                return;
+            }
             for (uint32_t i = 0; i < len / 16; i++) {
                 uint64_t eb = addr + 16u * i, ea = 0;
                 uint32_t el = 0;
@@ -120,6 +125,13 @@ static void publish_list(struct vqf_oracle *o, struct oq *q)
                 vqf_or_rd16(o, eb + 14, &ef);
                 if (ef & ~PF_WRITE) {
                     vqf_or_bad(o, q, VQF_CL_PACK_IND_02, D, h, i, ef, "indirect entry has flags other than WRITE");
+                    return;
+                }
+                uint16_t eid = 0;
+                vqf_or_rd16(o, eb + VIRTQ_PDESC_ID, &eid);
+                if (eid != 0) {
+                    /* 2.8.7 (D-11): the Buffer ID of an indirect-table entry is reserved */
+                    vqf_or_bad(o, q, VQF_CL_D_11, D, h, i, eid, "packed indirect entry with a Buffer ID (reserved)");
                     return;
                 }
                 if (seen_w && !(ef & PF_WRITE)) {
@@ -167,6 +179,7 @@ static void publish_list(struct vqf_oracle *o, struct oq *q)
             return;
         }
     struct ochain *c = &q->ch[h];
+    vqf_or_dirty(q, h);
     c->out = 1;
     c->ndesc = (uint16_t)n;
     c->id = id;
@@ -178,6 +191,7 @@ static void publish_list(struct vqf_oracle *o, struct oq *q)
     c->written = 0;
     for (uint32_t i = 0; i < n; i++) {
         uint32_t slot = (h + i) % size;
+        vqf_or_dirty(q, slot);
         q->pstate[slot] = PS_AVAIL;
         vqf_or_bbox_add(q, q->dseg[slot].addr, q->dseg[slot].len);
     }
@@ -264,6 +278,7 @@ static void take_used(struct vqf_oracle *o, struct oq *q)
             /* 2.8.12: used descriptors sit at successive list boundaries */
             vqf_or_bad(o, q, VQF_CL_PACK_ORD_02, V, slot, s, adv, "used descriptor written inside another list's slots");
         }
+        vqf_or_dirty(q, slot);
         q->pstate[slot] = PS_USED;
     }
     if (s + adv >= size)
@@ -300,6 +315,7 @@ static void used_flags_write(struct vqf_oracle *o, struct oq *q, uint32_t s)
                        "used descriptor written to a slot the device does not own");
             return;
         }
+        vqf_or_dirty(q, s);
         q->pstate[s] = PS_UPEND;
         q->upend++;
         return;
@@ -326,12 +342,14 @@ void vqf_or_packed_access(struct vqf_oracle *o, unsigned qi, unsigned side, unsi
                           uint64_t len)
 {
     struct oq *q = &o->q[qi];
-    (void)qi;
+    if (vqf_or_far(q, gpa, len))
+        return;
     uint32_t size = q->num;
-    uint64_t ring_len = 16ull * size;
-    bool in_ring = vqf_or_overlap(gpa, len, q->desc, ring_len);
-    bool in_drv = vqf_or_overlap(gpa, len, q->driver, 4);
-    bool in_dev = vqf_or_overlap(gpa, len, q->device, 4);
+    uint64_t end = gpa + len;
+    bool plain = len && end > gpa;
+    bool in_ring = plain && vqf_or_in(gpa, end, q->r_desc_lo, q->r_desc_hi);
+    bool in_drv = plain && vqf_or_in(gpa, end, q->r_drv_lo, q->r_drv_hi);
+    bool in_dev = plain && vqf_or_in(gpa, end, q->r_dev_lo, q->r_dev_hi);
     if (side != VQF_SIDE_DRIVER && side != VQF_SIDE_DEVICE)
         return;
     if (in_drv || in_dev) {
@@ -346,7 +364,10 @@ void vqf_or_packed_access(struct vqf_oracle *o, unsigned qi, unsigned side, unsi
         }
         bool own = side == VQF_SIDE_DRIVER ? in_drv : in_dev;
         if (!own) {
-            /* D-12: the driver writes the Driver area, the device the Device area */
+            /* D-12: the driver writes the Driver area, the device the Device area. Not judged
+             * on a tainted queue: a lying peer may have pointed a buffer at the area. */
+            if (side == VQF_SIDE_DEVICE ? q->taint_dev : q->taint_drv)
+                return;
             vqf_or_bad(o, q, VQF_CL_D_12, side, gpa, len, 0, "write to the other side's event suppression area");
             return;
         }

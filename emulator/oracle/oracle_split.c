@@ -17,6 +17,34 @@ static inline uint64_t desc_len(const struct oq *q) { return VIRTQ_DESC_TABLE_BY
 static inline uint64_t avail_len(const struct oq *q) { return VIRTQ_AVAIL_BYTES(q->size); }
 static inline uint64_t used_len(const struct oq *q) { return VIRTQ_USED_BYTES(q->size); }
 
+void vqf_or_q_ranges(struct oq *q, uint64_t desc_bytes, uint64_t drv_bytes, uint64_t dev_bytes)
+{
+    const uint64_t base[3] = {q->desc, q->driver, q->device}, bytes[3] = {desc_bytes, drv_bytes, dev_bytes};
+    uint64_t lo[3], hi[3];
+    q->hull_lo = q->hull_hi = 0;
+    bool any = false;
+    for (unsigned i = 0; i < 3; i++) {
+        /* as vqf_or_overlap: an empty part, or one whose end wraps, overlaps nothing */
+        if (bytes[i] && base[i] + bytes[i] > base[i]) {
+            lo[i] = base[i];
+            hi[i] = base[i] + bytes[i];
+            if (!any || lo[i] < q->hull_lo)
+                q->hull_lo = lo[i];
+            if (!any || hi[i] > q->hull_hi)
+                q->hull_hi = hi[i];
+            any = true;
+        } else {
+            lo[i] = hi[i] = 0;
+        }
+    }
+    q->r_desc_lo = lo[0];
+    q->r_desc_hi = hi[0];
+    q->r_drv_lo = lo[1];
+    q->r_drv_hi = hi[1];
+    q->r_dev_lo = lo[2];
+    q->r_dev_hi = hi[2];
+}
+
 bool vqf_or_split_touches(const struct oq *q, uint64_t gpa, uint64_t len)
 {
     uint64_t n = q->live ? q->size : (q->num > 32768 ? 32768 : q->num);
@@ -48,6 +76,7 @@ void vqf_or_split_free(struct oq *q)
     q->elem_written = q->elem_late = NULL;
     q->visit = NULL;
     q->cap = 0;
+    q->dirty_n = 0;
 }
 
 void vqf_or_split_disable(struct oq *q)
@@ -80,7 +109,24 @@ int vqf_or_q_reserve(struct oq *q, uint32_t n)
         return -1;
     }
     q->cap = n;
+    q->dirty_n = 0; /* calloc: all zero */
     return 0;
+}
+
+/* Clear the per-slot arrays where anything was written since the last clear (they are zero
+ * beyond q->dirty_n): the state every queue starts from when it goes live. */
+void vqf_or_q_clear(struct oq *q)
+{
+    uint32_t n = q->dirty_n;
+    if (n > q->cap)
+        n = q->cap;
+    memset(q->ch, 0, n * sizeof(struct ochain));
+    memset(q->owner, 0, n * sizeof(uint16_t));
+    memset(q->elem_written, 0, n);
+    memset(q->elem_late, 0, n);
+    memset(q->visit, 0, n * sizeof(uint32_t));
+    memset(q->pstate, 0, n);
+    q->dirty_n = 0;
 }
 
 int vqf_or_split_enable(struct vqf_oracle *o, struct oq *q)
@@ -89,11 +135,8 @@ int vqf_or_split_enable(struct vqf_oracle *o, struct oq *q)
     if (vqf_or_q_reserve(q, n) < 0)
         return -1;
     q->size = (uint16_t)n;
-    memset(q->ch, 0, n * sizeof(struct ochain));
-    memset(q->owner, 0, n * sizeof(uint16_t));
-    memset(q->elem_written, 0, n);
-    memset(q->elem_late, 0, n);
-    memset(q->visit, 0, n * sizeof(uint32_t));
+    vqf_or_q_ranges(q, desc_len(q), avail_len(q), used_len(q));
+    vqf_or_q_clear(q);
     q->stamp = 0;
     q->nout = 0;
     q->order_head = q->order_len = 0;
@@ -101,6 +144,9 @@ int vqf_or_split_enable(struct vqf_oracle *o, struct oq *q)
     q->avail_total = q->used_total = 0;
     q->dev_cons = 0;
     q->kick_base = q->irq_base = 0;
+    q->kick_dec_base = q->irq_dec_base = 0;
+    q->kick_read_other = q->irq_read_other = false;
+    q->io_next = 0;
     q->kick_owed = q->irq_owed = false;
     q->kick_unwanted = q->irq_unwanted = false;
     q->pub_since_read = q->upub_since_read = false;
@@ -143,6 +189,7 @@ void vqf_or_bad(struct vqf_oracle *o, struct oq *q, enum vqf_clause_id c, unsign
 
 struct walk {
     uint16_t ndesc, nind;
+    uint8_t ind_write;
     uint64_t ind_addr;
     uint32_t ind_len;
     uint64_t wcap;
@@ -178,6 +225,7 @@ static bool walk_chain(struct vqf_oracle *o, struct oq *q, uint16_t head, struct
             vqf_or_bad(o, q, VQF_CL_SPLIT_DSC_05, D, head, slot, 0, "chain loops back to a descriptor");
             return false;
         }
+        vqf_or_dirty(q, slot);
         q->visit[slot] = stamp;
         if (q->owner[slot]) {
             vqf_or_bad(o, q, VQF_CL_CLEAN_02, D, head, slot, q->owner[slot] - 1u,
@@ -211,6 +259,7 @@ static bool walk_chain(struct vqf_oracle *o, struct oq *q, uint16_t head, struct
                 return false;
             }
             uint32_t ents = len / 16;
+            w->ind_write = (flags & VIRTQ_DESC_F_WRITE) != 0;
             w->ind_addr = addr;
             w->ind_len = len;
             uint32_t i = 0, cnt = 0;
@@ -328,10 +377,24 @@ static void publish_chain(struct vqf_oracle *o, struct oq *q, uint16_t head)
             vqf_or_taint(q, VQF_SIDE_DEVICE); /* a completion the model missed: stop judging the driver here */
         return;
     }
-    struct walk w;
-    if (!walk_chain(o, q, head, &w))
+    bool in_order = or_feat(q->feat, VIRTIO_F_IN_ORDER);
+    if (in_order && q->io_next != OQ_NONE && head != q->io_next) {
+        /* 2.7.9 (D-07): with IN_ORDER the driver uses descriptors in ring order, from slot 0 */
+        vqf_or_bad(o, q, VQF_CL_D_07, VQF_SIDE_DRIVER, head, q->io_next, 0,
+                   "IN_ORDER chain does not start at the next descriptor in ring order (head, expected)");
+        q->io_next = OQ_NONE;
         return;
+    }
+    struct walk w;
+    if (!walk_chain(o, q, head, &w)) {
+        q->io_next = OQ_NONE; /* the ring position is lost with the chain */
+        return;
+    }
+    if (in_order)
+        q->io_next = (uint16_t)((head + w.ndesc) % q->num);
+    vqf_or_dirty(q, head);
     c->out = 1;
+    c->ind_write = w.ind_write;
     c->ndesc = w.ndesc;
     c->nind = w.nind;
     c->untracked = w.nind > OQ_IND_MAX;
@@ -413,6 +476,14 @@ static void avail_publish(struct vqf_oracle *o, struct oq *q)
     q->avail_idx = now;
     q->pub_since_read = true;
     q->avail_total += k;
+    /* the field that rules the driver's notification decision, as it stands now (D-06) */
+    q->kick_rule_at_pub = 0;
+    if (o->status & VIRTIO_STATUS_DRIVER_OK)
+        vqf_or_rd16(o, or_feat(q->feat, VIRTIO_F_EVENT_IDX) ? q->device + VIRTQ_AVAIL_EVENT(q->size)
+                                                             : q->device + VIRTQ_USED_FLAGS,
+                    &q->kick_rule_at_pub);
+    else /* published before DRIVER_OK, when no notification may be sent (INIT-07): not judged */
+        q->kick_rule_at_pub = or_feat(q->feat, VIRTIO_F_EVENT_IDX) ? q->avail_idx : VIRTQ_USED_F_NO_NOTIFY;
 }
 
 /* ---- completion: used ring (2.7.8) ---- */
@@ -487,6 +558,10 @@ static void used_publish(struct vqf_oracle *o, struct oq *q, unsigned qi)
     q->used_idx = now;
     q->upub_since_read = true;
     q->irq_unwanted = false;
+    /* the field that rules the device's notification decision, as it stands now (D-06) */
+    vqf_or_rd16(o, or_feat(q->feat, VIRTIO_F_EVENT_IDX) ? q->driver + VIRTQ_USED_EVENT(q->size)
+                                                         : q->driver + VIRTQ_AVAIL_FLAGS,
+                &q->irq_rule_at_pub);
     q->used_total += k;
     bool fresh = q->fresh_after_reset;
     q->fresh_after_reset = false;
@@ -506,9 +581,12 @@ static void used_publish(struct vqf_oracle *o, struct oq *q, unsigned qi)
         if (!q->elem_written[p]) {
             /* Written invisibly, or not yet (then SPLIT-USD-01 fires when it is): the shadow
              * cannot follow this queue any further. */
-            for (uint16_t r = pos; r != now; r++)
-                if (!q->elem_written[r % q->num])
+            for (uint16_t r = pos; r != now; r++) {
+                if (!q->elem_written[r % q->num]) {
+                    vqf_or_dirty(q, r % q->num);
                     q->elem_late[r % q->num] = 1;
+                }
+            }
             q->taint_dev = q->taint_drv = true;
             return;
         }
@@ -617,9 +695,16 @@ void vqf_or_dev_buffer_write(struct vqf_oracle *o, struct oq *q, uint64_t gpa, u
             const struct oseg *s = &q->dseg[slot];
             if (vqf_or_overlap(gpa, len, s->addr, s->len)) {
                 if (s->write == SEG_IND) {
-                    if (!q->packed) /* 2.7.5.1; the packed chapter has no such rule */
-                        vqf_or_bad(o, q, VQF_CL_SPLIT_DSC_04, VQF_SIDE_DEVICE, gpa, h, s->addr,
-                            "device writes an outstanding indirect table (gpa, head, table)");
+                    if (!q->packed)
+                        /* 2.7.5.1; and 2.7.5.3.2: WRITE on the descriptor pointing to the table is
+                         * disregarded, a device writing the table then honoured it */
+                        vqf_or_bad(o, q, c->ind_write ? VQF_CL_SPLIT_IND_06 : VQF_CL_SPLIT_DSC_04, VQF_SIDE_DEVICE,
+                                   gpa, h, s->addr, "device writes an outstanding indirect table (gpa, head, table)");
+                    else if (!access_allowed_elsewhere(o, gpa, len, true))
+                        /* 2.8.7 (D-11): a packed indirect table is the driver's; WRITE on the
+                         * descriptor pointing to it is reserved */
+                        vqf_or_bad(o, q, VQF_CL_D_11, VQF_SIDE_DEVICE, gpa, h, s->addr,
+                                   "device writes an outstanding packed indirect table (gpa, head, table)");
                     return;
                 }
                 if (!s->write) {
@@ -732,10 +817,14 @@ void vqf_or_split_access(struct vqf_oracle *o, unsigned qi, unsigned side, unsig
                          uint64_t len)
 {
     struct oq *q = &o->q[qi];
+    if (vqf_or_far(q, gpa, len))
+        return;
     uint32_t size = q->num;
-    bool in_desc = vqf_or_overlap(gpa, len, q->desc, desc_len(q));
-    bool in_avail = vqf_or_overlap(gpa, len, q->driver, avail_len(q));
-    bool in_used = vqf_or_overlap(gpa, len, q->device, used_len(q));
+    uint64_t end = gpa + len;
+    bool plain = len && end > gpa;
+    bool in_desc = plain && vqf_or_in(gpa, end, q->r_desc_lo, q->r_desc_hi);
+    bool in_avail = plain && vqf_or_in(gpa, end, q->r_drv_lo, q->r_drv_hi);
+    bool in_used = plain && vqf_or_in(gpa, end, q->r_dev_lo, q->r_dev_hi);
     bool event_idx = or_feat(q->feat, VIRTIO_F_EVENT_IDX);
     if (side == VQF_SIDE_DRIVER) {
         if (kind == VQF_ACC_WRITE) {
@@ -788,6 +877,9 @@ void vqf_or_split_access(struct vqf_oracle *o, unsigned qi, unsigned side, unsig
              * decision (2.7.10.1) */
             bool fl = !event_idx && covers(gpa, len, q->device + VIRTQ_USED_FLAGS, 2);
             bool ev_hit = event_idx && covers(gpa, len, q->device + VIRTQ_AVAIL_EVENT(size), 2);
+            if (q->pub_since_read && !fl && !ev_hit &&
+                covers(gpa, len, q->device + (event_idx ? VIRTQ_USED_FLAGS : VIRTQ_AVAIL_EVENT(size)), 2))
+                q->kick_read_other = true; /* the field that does not rule (SPLIT-ANS-02 / -05) */
             if ((fl || ev_hit) && q->pub_since_read && o->drv_need_mb && o->drv_barriers)
                 /* 2.7.13.4.1: a full barrier between the idx update and this read */
                 vqf_or_bad(o, q, VQF_CL_SPLIT_PUB_02, VQF_SIDE_DRIVER, gpa, q->avail_idx, 0,
@@ -806,6 +898,8 @@ void vqf_or_split_access(struct vqf_oracle *o, unsigned qi, unsigned side, unsig
                     q->kick_unwanted = true;
                 }
                 q->pub_since_read = false;
+                q->kick_read_other = false;
+                q->kick_dec_base = q->avail_idx;
             } else if (ev_hit) {
                 uint16_t ev = 0;
                 vqf_or_rd16(o, q->device + VIRTQ_AVAIL_EVENT(size), &ev);
@@ -818,6 +912,8 @@ void vqf_or_split_access(struct vqf_oracle *o, unsigned qi, unsigned side, unsig
                     q->kick_unwanted = !want;
                     q->kick_base = q->avail_idx;
                     q->pub_since_read = false;
+                    q->kick_read_other = false;
+                    q->kick_dec_base = q->avail_idx;
                 }
             }
         }
@@ -842,6 +938,7 @@ void vqf_or_split_access(struct vqf_oracle *o, unsigned qi, unsigned side, unsig
                                     "queue %u: used element %llu written after used->idx (%u) published it", qi,
                                     (unsigned long long)p, q->used_idx);
                     } else {
+                        vqf_or_dirty(q, (uint32_t)p);
                         q->elem_written[p] = 1;
                     }
                 }
@@ -893,6 +990,10 @@ void vqf_or_split_access(struct vqf_oracle *o, unsigned qi, unsigned side, unsig
     /* device reads of the driver's suppression field after publishing used entries: its
      * notification decision (2.7.7.2) */
     if (in_avail && !q->taint_dev) {
+        if (q->upub_since_read &&
+            covers(gpa, len, q->driver + (event_idx ? VIRTQ_AVAIL_FLAGS : VIRTQ_USED_EVENT(size)), 2) &&
+            !covers(gpa, len, q->driver + (event_idx ? VIRTQ_USED_EVENT(size) : VIRTQ_AVAIL_FLAGS), 2))
+            q->irq_read_other = true; /* the field that does not rule (SPLIT-UNS-06 / -09) */
         if (!event_idx && covers(gpa, len, q->driver + VIRTQ_AVAIL_FLAGS, 2)) {
             uint16_t f = 0;
             vqf_or_rd16(o, q->driver + VIRTQ_AVAIL_FLAGS, &f);
@@ -907,6 +1008,8 @@ void vqf_or_split_access(struct vqf_oracle *o, unsigned qi, unsigned side, unsig
                 q->irq_unwanted = true;
             }
             q->upub_since_read = false;
+            q->irq_read_other = false;
+            q->irq_dec_base = q->used_idx;
         } else if (event_idx && q->upub_since_read && covers(gpa, len, q->driver + VIRTQ_USED_EVENT(size), 2)) {
             uint16_t ev = 0;
             vqf_or_rd16(o, q->driver + VIRTQ_USED_EVENT(size), &ev);
@@ -918,6 +1021,8 @@ void vqf_or_split_access(struct vqf_oracle *o, unsigned qi, unsigned side, unsig
             q->irq_unwanted = !want;
             q->irq_base = q->used_idx;
             q->upub_since_read = false;
+            q->irq_read_other = false;
+            q->irq_dec_base = q->used_idx;
         }
     }
 }
@@ -941,6 +1046,8 @@ void vqf_or_split_kick(struct vqf_oracle *o, unsigned qi, uint32_t val)
     q->kick_unwanted = false;
     q->kick_owed = false;
     q->pub_since_read = false;
+    q->kick_read_other = false;
+    q->kick_dec_base = q->avail_idx;
     /* kick_base stays: the driver's "old" index moves at its decisions, not at kicks */
 }
 
@@ -956,13 +1063,73 @@ void vqf_or_split_irq(struct vqf_oracle *o)
         q->irq_unwanted = false;
         q->irq_owed = false;
         q->upub_since_read = false;
-        /* irq_base stays: the device's "old" index moves at its decisions, not at interrupts */
+        q->irq_read_other = false;
+        q->irq_dec_base = q->used_idx;
+        /* The notification covers every entry published so far, the one at used_event too
+         * (2.7.7.2): the next decision owes one only for entries after it. A device may
+         * notify without reading used_event (it could not read it, or it always does). */
+        q->irq_base = q->used_idx;
+    }
+}
+
+/* Does the suppression word that rules ask for a notification? With EVENT_IDX it is an event
+ * index and the trigger rule is vqf_need_event (D-06); without, a flags word. */
+static bool rule_wants(uint16_t rule, bool event_idx, uint16_t now, uint16_t base, uint16_t no_flag)
+{
+    return event_idx ? vqf_need_event(rule, now, base) != 0 : !(rule & no_flag);
+}
+
+/* A side published, then went idle without a notification and without reading the field that
+ * rules its decision (used_event at avail->ring[qsz] / avail_event at used->ring[qsz] with
+ * EVENT_IDX, D-06; the flags word without), although that field asked for a notification both
+ * when it published and now. With EVENT_IDX, a side that read the flags word instead ignored
+ * the rule that its low bit does not count (SPLIT-UNS-09 / SPLIT-ANS-05); without EVENT_IDX,
+ * one that read the event field instead did not disregard it (SPLIT-UNS-06 / SPLIT-ANS-02).
+ * A side that read nothing at all is judged only with EVENT_IDX (D-06): without it the flags
+ * rule is SPLIT-UNS-08 / SPLIT-ANS-04, judged at the read. */
+static void skipped_decisions(struct vqf_oracle *o, unsigned qi)
+{
+    struct oq *q = &o->q[qi];
+    bool ev = or_feat(q->feat, VIRTIO_F_EVENT_IDX);
+    if (!(o->status & VIRTIO_STATUS_DRIVER_OK) || o->reset_written || o->suspending || o->suspended ||
+        o->needs_reset_seen || o->nr_signalled)
+        return;
+    /* under the memory-visibility model the ordering checks judge this case themselves, as
+     * a lost kick or interrupt (oracle_order.c) */
+    if (o->ord.on && ev)
+        return;
+    uint16_t now = 0;
+    if (q->pub_since_read && !q->kick_owed && !q->taint_drv && (ev || q->kick_read_other)) {
+        vqf_or_rd16(o, ev ? q->device + VIRTQ_AVAIL_EVENT(q->size) : q->device + VIRTQ_USED_FLAGS, &now);
+        if (rule_wants(q->kick_rule_at_pub, ev, q->avail_idx, q->kick_dec_base, VIRTQ_USED_F_NO_NOTIFY) &&
+            rule_wants(now, ev, q->avail_idx, q->kick_dec_base, VIRTQ_USED_F_NO_NOTIFY))
+            vqf_or_find(o, ev ? (q->kick_read_other ? VQF_CL_SPLIT_ANS_05 : VQF_CL_D_06) : VQF_CL_SPLIT_ANS_02,
+                        VQF_SIDE_DRIVER, qi, q->avail_idx, now,
+                        "queue %u: avail idx %u published, %s asks for a notification (0x%x), the driver %s and "
+                        "sent none", qi, q->avail_idx, ev ? "avail_event" : "used->flags", now,
+                        q->kick_read_other ? (ev ? "read used->flags instead" : "read avail_event instead")
+                                           : "did not read it");
+        /* judged once per publication */
+        q->kick_rule_at_pub = ev ? q->avail_idx : VIRTQ_USED_F_NO_NOTIFY;
+    }
+    if (q->upub_since_read && !q->irq_owed && !q->taint_dev && (ev || q->irq_read_other)) {
+        vqf_or_rd16(o, ev ? q->driver + VIRTQ_USED_EVENT(q->size) : q->driver + VIRTQ_AVAIL_FLAGS, &now);
+        if (rule_wants(q->irq_rule_at_pub, ev, q->used_idx, q->irq_dec_base, VIRTQ_AVAIL_F_NO_INTERRUPT) &&
+            rule_wants(now, ev, q->used_idx, q->irq_dec_base, VIRTQ_AVAIL_F_NO_INTERRUPT))
+            vqf_or_find(o, ev ? (q->irq_read_other ? VQF_CL_SPLIT_UNS_09 : VQF_CL_D_06) : VQF_CL_SPLIT_UNS_06,
+                        VQF_SIDE_DEVICE, qi, q->used_idx, now,
+                        "queue %u: used idx %u published, %s asks for a notification (0x%x), the device %s and "
+                        "sent none", qi, q->used_idx, ev ? "used_event" : "avail->flags", now,
+                        q->irq_read_other ? (ev ? "read avail->flags instead" : "read used_event instead")
+                                          : "did not read it");
+        q->irq_rule_at_pub = ev ? q->used_idx : VIRTQ_AVAIL_F_NO_INTERRUPT;
     }
 }
 
 void vqf_or_split_idle(struct vqf_oracle *o, unsigned qi)
 {
     struct oq *q = &o->q[qi];
+    skipped_decisions(o, qi);
     if (q->kick_owed && !q->taint_drv)
         /* 2.7.10.1: a notification follows the publication before the driver goes idle */
         vqf_or_find(o, q->kick_clause, VQF_SIDE_DRIVER, qi, q->avail_idx, 0,

@@ -132,6 +132,9 @@ static void check_offer(struct vqf_oracle *o, unsigned win)
         !(v & (1u << VIRTIO_BLK_F_FLUSH)))
         /* 5.2.5.2: CONFIG_WCE is offered together with FLUSH */
         DEV_FIND(VQF_CL_BLK_06, v, 0, 0, "blk device offers CONFIG_WCE without FLUSH");
+    else if (o->setup.device_id == VIRTIO_ID_BLOCK && win == 0 && !(v & (1u << VIRTIO_BLK_F_FLUSH)))
+        /* 5.2.5.2: a blk device should always offer FLUSH (SHOULD: a warning) */
+        DEV_FIND(VQF_CL_BLK_05, v, 0, 0, "blk device does not offer FLUSH");
     if (o->setup.device_id == VIRTIO_ID_NET && (o->dev_feat_known & 3u) == 3u && !bit_of(o->dev_feat, 17)) {
         /* 5.1.4.1: HASH_REPORT and CTRL_RX_EXTRA should come with CTRL_VQ */
         if (bit_of(o->dev_feat, VIRTIO_NET_F_HASH_REPORT))
@@ -189,10 +192,40 @@ static void check_accept(struct vqf_oracle *o)
             return;
         }
     }
-    if (((o->dev_feat_known >> 1) & 1u) && (o->dev_feat[1] & 1u) && !(o->drv_feat[1] & 1u))
+    if (((o->dev_feat_known >> 1) & 1u) && (o->dev_feat[1] & 1u) && !(o->drv_feat[1] & 1u)) {
         /* 6.1: VERSION_1 is accepted whenever offered */
         DRV_FIND(VQF_CL_RSVD_01, o->drv_feat[1], 0, 0,
                     "VERSION_1 offered but not accepted (driver features 32..63 = 0x%08x)", o->drv_feat[1]);
+        return;
+    }
+    /* Features the driver should accept when offered (SHOULD: warnings; declining them leaves
+     * the device's answer defined): 6.1 ACCESS_PLATFORM, ORDER_PLATFORM, NOTIF_CONFIG_DATA;
+     * 5.2.6.1 blk RO; 5.1.4.2 net MAC, MTU, STANDBY (bit 62). RING_PACKED (RSVD-06) is not
+     * judged: a driver picks the split format on purpose (the harness runs both formats over
+     * a device that offers both). */
+    static const struct {
+        uint32_t device_id; /* 0: any device type */
+        uint8_t bit;
+        enum vqf_clause_id clause;
+    } should_accept[] = {
+        {0, VIRTIO_F_ACCESS_PLATFORM, VQF_CL_RSVD_03},
+        {0, VIRTIO_F_ORDER_PLATFORM, VQF_CL_RSVD_07},
+        {0, VIRTIO_F_NOTIF_CONFIG_DATA, VQF_CL_RSVD_13},
+        {VIRTIO_ID_BLOCK, VIRTIO_BLK_F_RO, VQF_CL_BLK_11},
+        {VIRTIO_ID_NET, VIRTIO_NET_F_MAC, VQF_CL_NET_16},
+        {VIRTIO_ID_NET, VIRTIO_NET_F_MTU, VQF_CL_NET_21},
+        {VIRTIO_ID_NET, 62, VQF_CL_NET_24},
+    };
+    for (unsigned i = 0; i < sizeof(should_accept) / sizeof(should_accept[0]); i++)
+        if ((!should_accept[i].device_id || should_accept[i].device_id == o->setup.device_id) &&
+            ((o->dev_feat_known >> (should_accept[i].bit / 32)) & 1u) &&
+            ((o->drv_feat_written >> (should_accept[i].bit / 32)) & 1u)) {
+            if (bit_of(o->dev_feat, should_accept[i].bit) && !bit_of(o->drv_feat, should_accept[i].bit)) {
+                vqf_or_find(o, should_accept[i].clause, VQF_SIDE_DRIVER, should_accept[i].bit, 0, 0,
+                            "feature bit %u offered but not accepted", should_accept[i].bit);
+                return;
+            }
+        }
 }
 
 /* ---- status ---- */
@@ -687,6 +720,12 @@ static void notify_write(struct vqf_oracle *o, uint32_t val)
         return;
     }
     bool data = or_feat(o->features, VIRTIO_F_NOTIFICATION_DATA);
+    if (!data && val > 0xffffu) {
+        /* 4.1.5.2.1 (NOTIF-01): without NOTIFICATION_DATA the notification is a 16-bit value */
+        vqf_or_find(o, VQF_CL_NOTIF_01, VQF_SIDE_DRIVER, val, 0, 0,
+                    "QueueNotify 0x%x: more than 16 bits without VIRTIO_F_NOTIFICATION_DATA", val);
+        return;
+    }
     uint32_t qi = data ? (val & 0xffffu) : val;
     if (qi >= OQ_MAX || !o->q[qi].ready) {
         /* 4.1.5.2.1 (NOTIF-03/04): the value (or its vq_index field) is a queue index */
@@ -791,7 +830,9 @@ static void check_cfg_values(struct vqf_oracle *o, uint32_t off, unsigned size, 
             DEV_FIND(VQF_CL_NET_04, o->net_mtu, mtu, 0, "net mtu changed %u -> %u", o->net_mtu, mtu);
         else if (mtu < 1280)
             DEV_FIND(VQF_CL_NET_03, mtu, 0, 0, "net mtu %u below 1280", mtu);
-        o->net_mtu = mtu;
+        /* keep the first value: the one the driver set itself up with (NET-04 forbids a change) */
+        if (!o->net_mtu_known)
+            o->net_mtu = mtu;
         o->net_mtu_known = true;
     }
     bool link_up = o->cfg_known[VIRTIO_NET_CFG_STATUS] && (o->cfg_val[VIRTIO_NET_CFG_STATUS] & VIRTIO_NET_S_LINK_UP) &&
@@ -949,8 +990,14 @@ void vqf_or_mmio(struct vqf_oracle *o, bool is_write, uint32_t off, unsigned siz
         config_access(o, is_write, off - VIRTIO_MMIO_CONFIG, size, val);
         return;
     }
-    if (size != 4)
+    if (size != 4) {
+        if (is_write && off == VIRTIO_MMIO_QUEUE_NOTIFY && (o->status & ST_OK) &&
+            or_feat(o->features, VIRTIO_F_NOTIFICATION_DATA))
+            /* 4.1.5.2.1 (NOTIF-02): with NOTIFICATION_DATA the notification is 32 bits wide */
+            vqf_or_find(o, VQF_CL_NOTIF_02, VQF_SIDE_DRIVER, val, size, 0,
+                        "QueueNotify written %u bytes wide with VIRTIO_F_NOTIFICATION_DATA", size);
         return; /* 4.2.2.2: control registers are accessed 32 bits wide; the device ignores others */
+    }
     if (off == VIRTIO_MMIO_CONFIG_GENERATION && !is_write) {
         generation_read(o, val);
         return;

@@ -231,7 +231,9 @@ static void idle(struct world *w) { vqf_oracle_idle(w->o); }
 static void w_setup_dev(struct world *w, unsigned judged, uint32_t device_id, uint64_t feat, uint16_t target_q)
 {
     w_begin(w, judged, device_id);
-    w_negotiate(w, feat | VQF_BIT(VIRTIO_F_VERSION_1));
+    /* a block device always offers FLUSH (5.2.5.2, BLK-05); the driver accepts only feat */
+    uint64_t offered = feat | (device_id == VIRTIO_ID_BLOCK ? VQF_BIT(VIRTIO_BLK_F_FLUSH) : 0);
+    w_negotiate_ex(w, offered | VQF_BIT(VIRTIO_F_VERSION_1), feat | VQF_BIT(VIRTIO_F_VERSION_1), true);
     for (uint16_t i = 0; i < target_q; i++) {
         uint64_t alt = 0x80000ull + 0x4000ull * i;
         w_program_queue(w, i, 8, alt, alt + 0x1000, alt + 0x2000);

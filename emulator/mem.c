@@ -6,6 +6,12 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "emulator/visibility.h"
+
+#ifdef VQF_TSAN
+unsigned long vqf_tsan_fence_word; /* see vqf_barrier() in mem.h */
+#endif
+
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)
 #define VQF_ASAN 1
@@ -158,6 +164,8 @@ void vqf_mem_reset(struct vqf_mem *m)
     }
     m->ndirty = 0;
     m->naccess = 0;
+    if (m->vis)
+        vqf_vis_install(m, m->vis); /* pending stores belong to the input that made them */
 }
 
 /* ---- public DMA accessors (vqfuzz/dma.h) ---- */
@@ -176,8 +184,47 @@ static uint8_t *dma_xlate(const struct vqf_dma *d, unsigned kind, uint64_t gpa, 
     return p;
 }
 
+/* The DMA path with a visibility model installed (emulator/visibility.h): a store enters the
+ * side's store buffer and the observer hears of it when it becomes visible; a load sees the
+ * side's own pending stores and, in stale mode, may miss the other side's recent ones. The
+ * fault injection count is the same as without the model. */
+static int vis_read(const struct vqf_dma *d, uint64_t gpa, void *buf, uint64_t len)
+{
+    struct vqf_mem *m = d->mem;
+    if (!vqf_mem_fault_ok(m))
+        return -1;
+    uint8_t *p = vqf_mem_xlate(m, gpa, len);
+    if (!p)
+        return -1;
+    if (len)
+        memcpy(buf, p, (size_t)len);
+    vqf_vis_load(m->vis, d->side, gpa, buf, len);
+    vqf_mem_note(m, d->side, VQF_ACC_READ, gpa, len);
+    m->vis->cur_stale = false;
+    return 0;
+}
+
+static int vis_write(const struct vqf_dma *d, uint64_t gpa, const void *buf, uint64_t len)
+{
+    struct vqf_mem *m = d->mem;
+    if (!vqf_mem_fault_ok(m))
+        return -1;
+    uint8_t *p = vqf_mem_xlate(m, gpa, len);
+    if (!p)
+        return -1;
+    if (vqf_vis_store(m->vis, d->side, gpa, buf, len))
+        return 0;
+    vqf_mem_mark_dirty(m, gpa, len);
+    vqf_mem_note(m, d->side, VQF_ACC_WRITE, gpa, len);
+    if (len)
+        memcpy(p, buf, (size_t)len);
+    return 0;
+}
+
 int vqf_dma_read(const struct vqf_dma *d, uint64_t gpa, void *buf, uint64_t len)
 {
+    if (__builtin_expect(d->mem->vis != NULL, 0))
+        return vis_read(d, gpa, buf, len);
     uint8_t *p = dma_xlate(d, VQF_ACC_READ, gpa, len);
     if (!p)
         return -1;
@@ -188,6 +235,8 @@ int vqf_dma_read(const struct vqf_dma *d, uint64_t gpa, void *buf, uint64_t len)
 
 int vqf_dma_write(const struct vqf_dma *d, uint64_t gpa, const void *buf, uint64_t len)
 {
+    if (__builtin_expect(d->mem->vis != NULL, 0))
+        return vis_write(d, gpa, buf, len);
     uint8_t *p = dma_xlate(d, VQF_ACC_WRITE, gpa, len);
     if (!p)
         return -1;
@@ -199,6 +248,13 @@ int vqf_dma_write(const struct vqf_dma *d, uint64_t gpa, const void *buf, uint64
 #define VQF_DMA_RW(bits)                                                                     \
     int vqf_dma_read##bits(const struct vqf_dma *d, uint64_t gpa, uint##bits##_t *v)        \
     {                                                                                        \
+        if (__builtin_expect(d->mem->vis != NULL, 0)) {                                      \
+            uint8_t b[bits / 8];                                                             \
+            if (vis_read(d, gpa, b, bits / 8) != 0)                                          \
+                return -1;                                                                   \
+            *v = vqf_le##bits(b);                                                            \
+            return 0;                                                                        \
+        }                                                                                    \
         uint8_t *p = dma_xlate(d, VQF_ACC_READ, gpa, bits / 8);                              \
         if (!p)                                                                              \
             return -1;                                                                       \
@@ -207,6 +263,11 @@ int vqf_dma_write(const struct vqf_dma *d, uint64_t gpa, const void *buf, uint64
     }                                                                                        \
     int vqf_dma_write##bits(const struct vqf_dma *d, uint64_t gpa, uint##bits##_t v)        \
     {                                                                                        \
+        if (__builtin_expect(d->mem->vis != NULL, 0)) {                                      \
+            uint8_t b[bits / 8];                                                             \
+            vqf_put_le##bits(b, v);                                                          \
+            return vis_write(d, gpa, b, bits / 8);                                           \
+        }                                                                                    \
         uint8_t *p = dma_xlate(d, VQF_ACC_WRITE, gpa, bits / 8);                             \
         if (!p)                                                                              \
             return -1;                                                                       \

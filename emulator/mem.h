@@ -13,6 +13,11 @@
 
 #include "vqfuzz/dma.h"
 
+/* The memory-visibility model (emulator/visibility.h); NULL in vqf_mem.vis means off. */
+struct vqf_vis;
+void vqf_vis_barrier(struct vqf_vis *v, unsigned side, unsigned kind);
+void vqf_vis_notify(struct vqf_vis *v, unsigned side);
+
 #define VQF_MEM_MAX_REGIONS 4
 /* Dirty tracking granularity. 256 bytes keeps the per-input reset small for ring-sized
  * touches while the bitmap stays tiny (16 MiB -> 64 Ki chunks -> 8 KiB of bits). */
@@ -86,6 +91,9 @@ struct vqf_mem {
     uint64_t fail_at;
     /* true when driver and device run on different threads: barriers become real fences. */
     bool threaded;
+    /* memory-visibility model (emulator/visibility.h): NULL = every DMA store is visible at
+     * once, as without it; set = DMA stores of the driver and the device are buffered */
+    struct vqf_vis *vis;
 };
 
 /* The default layout used by the harness: a 1 MiB low region for rings and buffers, a small
@@ -138,26 +146,52 @@ static inline void vqf_mem_note(const struct vqf_mem *m, unsigned side, unsigned
 static inline void vqf_mem_event(const struct vqf_mem *m, unsigned side, unsigned ev, uint32_t a,
                                  uint32_t b, uint32_t c)
 {
+    /* a used-buffer / configuration interrupt: the device's earlier stores are visible first */
+    if (__builtin_expect(m->vis != NULL, 0) && ev == VQF_EV_DEV_IRQ)
+        vqf_vis_notify(m->vis, side);
     if (__builtin_expect(m->obs != NULL, 0) && m->obs->event)
         m->obs->event(m->obs->ctx, side, ev, a, b, c);
 }
 
 /* Memory barriers of the ring code (spec 2.7.13.3.1, 2.7.13.4.1, 2.8.21.1.1 ...). In the
  * single-threaded executor only the compiler must not reorder; with threaded set, mb is a
- * full fence (rmb/wmb are acquire/release fences). The observer sees every barrier. */
+ * full fence (rmb/wmb are acquire/release fences). With a visibility model installed, wmb
+ * and mb make the side's pending stores visible. The observer sees every barrier. */
+#if defined(__SANITIZE_THREAD__)
+#define VQF_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define VQF_TSAN 1
+#endif
+#endif
+#ifdef VQF_TSAN
+/* ThreadSanitizer does not model stand-alone fences (it would report the ring contents a
+ * fence orders as races): under it, every barrier of a threaded run is an acquire-release
+ * read-modify-write of this one word, which orders at least as strongly (all barriers of
+ * both sides fall into one total order) and is what ThreadSanitizer understands. */
+extern unsigned long vqf_tsan_fence_word;
+#endif
+
 static inline void vqf_barrier(const struct vqf_dma *d, unsigned kind)
 {
     const struct vqf_mem *m = d->mem;
     if (__builtin_expect(m->threaded, 0)) {
+#ifdef VQF_TSAN
+        __atomic_fetch_add(&vqf_tsan_fence_word, 1, __ATOMIC_SEQ_CST);
+#else
         if (kind == VQF_BARRIER_MB)
             __atomic_thread_fence(__ATOMIC_SEQ_CST);
         else if (kind == VQF_BARRIER_RMB)
             __atomic_thread_fence(__ATOMIC_ACQUIRE);
         else
             __atomic_thread_fence(__ATOMIC_RELEASE);
+#endif
     } else {
         __atomic_signal_fence(__ATOMIC_SEQ_CST);
     }
+    /* the visibility model drains the side's store buffer before the observer hears of it */
+    if (__builtin_expect(m->vis != NULL, 0))
+        vqf_vis_barrier(m->vis, d->side, kind);
     if (__builtin_expect(m->obs != NULL, 0) && m->obs->barrier)
         m->obs->barrier(m->obs->ctx, d->side, kind);
 }

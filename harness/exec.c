@@ -40,7 +40,9 @@
  *   drv_reclaim q      reclaim used buffers until none (or the ring breaks).
  *   drv_device_reset / drv_queue_reset q size / drv_reinit size features   lifecycle: reset;
  *                      queue reset (2.6.1) with another size; reset and initialise again with
- *                      another size and features (0 = the other ring format).
+ *                      another size and features (0 = the other ring format), one request per
+ *                      queue made available (not notified) before DRIVER_OK and one device
+ *                      step before it (3.1.1 step 7 allows that; the device must wait, 2.1.2).
  *   drv_reg_read offset size / drv_config_read offset size   register / config reads.
  *   drv_event q flags event        split: avail flags and used_event; packed: driver event
  *                      suppression flags and desc (2.7.7, 2.8.10). A lie unless flags is an
@@ -82,6 +84,13 @@
  * The workload (driver and pair targets): submit q kind arg0 arg1 -> driver submit(kind,
  * queue, arg0, arg1); interrupt -> driver interrupt(); control request arg -> driver
  * control(request % 3, arg).
+ * Memory visibility (exec_vis.c, any target): a program holding `vis mode seed count` runs
+ * with the visibility model on from its start: the DMA stores of the driver and the device
+ * become visible at their barriers, notifications and these ops (emulator/visibility.h); the
+ * op sets the drain order of the sides in mode bits 0-1 (seed 0 = program order), bit 2 lets
+ * their loads of the other side's ring be stale until their next rmb / mb, bit 3 only sets
+ * the policy, otherwise `count` pending stores (0 = all) become visible now. Every pending
+ * store is visible before the drain to idle and the health probe.
  *
  * Verdicts: an oracle finding on a judged side -> FAIL. WEDGED: more device work since the
  * last driver action (kick, publish, status or queue change) than twice the queue sizes plus
@@ -102,6 +111,7 @@
 #include "emulator/devices/devices.h"
 #include "emulator/driver/drivers.h"
 #include "harness/exec_fault.h"
+#include "harness/exec_vis.h"
 #include "harness/exec_internal.h"
 #include "vqfuzz/virtio.h"
 
@@ -131,6 +141,7 @@ void vqf_exec_free(struct vqf_exec *x)
     if (!x)
         return;
     vqf_world_fini(x);
+    vqf_x_vis_free(x);
     free(x);
 }
 
@@ -150,8 +161,9 @@ static void prepare(struct vqf_exec *x, int force_packed)
     x->dev_ad = t->device;
     x->drv_ad = t->liar == VQF_LIAR_DRIVER ? NULL : t->driver;
     x->judged = t->judged_sides;
-    if ((t->flags & VQF_T_CONFIG) && h->device_type == VIRTIO_ID_CONSOLE) {
-        /* the config target also runs over console (size and multiport config, 5.3.4) */
+    if ((t->flags & VQF_T_CONFIG) && h->device_type == VIRTIO_ID_CONSOLE && t->device == &vqf_blk_device) {
+        /* the built-in config target also runs over console (size and multiport config,
+         * 5.3.4); a user's <name>_config target keeps its own device and driver */
         x->device_id = VIRTIO_ID_CONSOLE;
         x->dev_ad = &vqf_console_device;
         x->drv_ad = &vqf_console_driver;
@@ -178,12 +190,25 @@ static void prepare(struct vqf_exec *x, int force_packed)
 }
 
 /* Only requirements fail an input: MUST, MUST NOT, SHALL and the spec-derived invariants.
- * SHOULD-level findings (recommendations) stay in the report as warnings. */
+ * SHOULD-level findings (recommendations) stay in the report as warnings, unless the
+ * environment sets VQF_STRICT=1: then they fail too (bench/bugs uses it for planted bugs whose
+ * only symptom is a recommendation broken, e.g. RESET-03). */
+static bool strict_mode(void)
+{
+    static int strict = -1;
+    if (strict < 0) {
+        const char *e = getenv("VQF_STRICT");
+        strict = e && e[0] == '1' && e[1] == '\0';
+    }
+    return strict == 1;
+}
+
 static bool is_requirement(enum vqf_clause_id id)
 {
     const struct vqf_clause *c = vqf_clause_get(id);
     return c && (c->strength == VQF_CL_MUST || c->strength == VQF_CL_MUST_NOT || c->strength == VQF_CL_SHALL ||
-                 c->strength == VQF_CL_INVARIANT);
+                 c->strength == VQF_CL_INVARIANT ||
+                 ((c->strength == VQF_CL_SHOULD || c->strength == VQF_CL_SHOULD_NOT) && strict_mode()));
 }
 
 static bool judged_finding(const struct vqf_exec *x, const struct vqf_finding **out)
@@ -238,6 +263,8 @@ static void dispatch(struct vqf_exec *x, const struct vqf_op *op)
             vqf_ldev_op(x, op);
     } else if (k == VQF_OP_FAULT_AT) {
         vqf_fault_op(x, op);
+    } else if (k == VQF_OP_VIS) {
+        vqf_x_vis_op(x, op);
     } else {
         vqf_wl_op(x, op);
     }
@@ -263,6 +290,7 @@ static void run_pass(struct vqf_exec *x, int force_packed, struct vqf_result *re
         set_result(res, VQF_REJECT, VQF_CLAUSE_NONE, VQF_SIDE_HARNESS, "the adapter refused to create an instance");
         return;
     }
+    vqf_x_vis_begin(x);
     if (x->have_vdrv) {
         vqf_ldrv_init(x);
     } else {
@@ -307,6 +335,9 @@ static void run_pass(struct vqf_exec *x, int force_packed, struct vqf_result *re
     res->ops_run = x->ops_run;
     /* a pending injected fault must not reach the health probe or the next input */
     vqf_fault_disarm(x);
+    vqf_x_vis_end(x);
+    if (!found)
+        found = judged_finding(x, &f);
 
     if (!found && !x->wedged && !vqf_x_run_idle(x, VQF_X_DRAIN_STEPS))
         vqf_x_wedge(x, "the pair never went idle after the program (unbounded work)");

@@ -128,6 +128,7 @@ struct vqf_exec {
     uint64_t push_hash;      /* device completions (queue, length), order-insensitive */
     uint32_t pushes;
     uint64_t submit_hash;    /* the driver's answers to the workload, in order */
+    struct vqf_vis *vis;     /* memory-visibility model (exec_vis.c), allocated on first use */
 };
 
 /* exec_world.c */

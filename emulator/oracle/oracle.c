@@ -93,6 +93,7 @@ void vqf_oracle_begin(struct vqf_oracle *o, const struct vqf_oracle_setup *setup
     o->dev_steps = 0;
     o->drv_barriers = 0;
     o->drv_wdirty = o->drv_need_mb = false;
+    o->ord.on = false;
     /* transport and config shadow: a few hundred bytes */
     memset(&o->status, 0, offsetof(struct vqf_oracle, q) - offsetof(struct vqf_oracle, status));
     /* 4.2.2.2: the spec gives the feature select registers no initial value: the window the
@@ -116,6 +117,7 @@ void vqf_oracle_begin(struct vqf_oracle *o, const struct vqf_oracle_setup *setup
         q->visit = keep.visit;
         q->pstate = keep.pstate;
         q->cap = keep.cap;
+        q->dirty_n = keep.dirty_n;
     }
     vqf_or_refresh(o);
     vqf_trace_reset(&o->trace);
@@ -143,7 +145,7 @@ static void process(struct vqf_oracle *o, unsigned side, unsigned kind, uint64_t
         dev_access_lifecycle(o, side, kind, gpa, len);
     for (unsigned k = 0; k < o->nlive; k++) {
         unsigned i = o->live_idx[k];
-        if (!o->q[i].live)
+        if (!o->q[i].live || vqf_or_far(&o->q[i], gpa, len))
             continue;
         if (o->q[i].packed)
             vqf_or_packed_access(o, i, side, kind, gpa, len);
@@ -158,6 +160,8 @@ static void flush(struct vqf_oracle *o)
     if (o->pend) {
         o->pend = false;
         process(o, o->pend_side, VQF_ACC_WRITE, o->pend_gpa, o->pend_len);
+        if (__builtin_expect(o->ord.on, 0))
+            vqf_or_order_write(o, o->pend_side, o->pend_gpa, o->pend_len);
     }
 }
 
@@ -173,6 +177,8 @@ static void obs_access(void *ctx, unsigned side, unsigned kind, uint64_t gpa, ui
         o->pend_len = len;
     } else {
         process(o, side, kind, gpa, len);
+        if (__builtin_expect(o->ord.on, 0))
+            vqf_or_order_read(o, side, gpa, len);
     }
 }
 
@@ -240,6 +246,8 @@ void vqf_oracle_device_step(struct vqf_oracle *o, bool begin)
 void vqf_oracle_idle(struct vqf_oracle *o)
 {
     flush(o);
+    if (o->ord.on)
+        vqf_or_order_idle(o);
     vqf_or_xport_idle(o);
     for (unsigned i = 0; i < OQ_MAX; i++) {
         if (!o->q[i].live)

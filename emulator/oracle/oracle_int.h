@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "emulator/oracle/oracle.h"
+#include "emulator/oracle/oracle_order.h"
 #include "emulator/oracle/trace.h"
 #include "vqfuzz/virtio.h"
 
@@ -28,6 +29,7 @@ struct ochain {
     uint8_t out;        /* outstanding: made available, not yet used */
     uint8_t untracked;  /* too many segments to keep: ids are tracked, bytes are not */
     uint8_t devbad;     /* the driver formed a bad device request: the device's answer is not judged */
+    uint8_t ind_write;  /* split: the descriptor pointing to the indirect table carries WRITE (SPLIT-IND-06) */
     uint32_t pub_seq;   /* publication order (oracle-wide), for request ordering (BLK-32) */
     uint16_t ndesc;     /* descriptors in the table (the indirect descriptor counts as one) */
     uint16_t nind;      /* entries of its indirect table kept in ind[] */
@@ -88,8 +90,15 @@ struct oq {
     uint32_t upend;        /* packed: used marks written ahead of p_dev_next */
     uint32_t stamp;
     uint32_t cap;          /* entries allocated in the per-slot arrays */
+    uint32_t dirty_n;      /* per-slot arrays (ch, owner, elem_written, elem_late, visit, pstate) are
+                            * all zero from this index on: enabling a queue clears only below it */
     uint16_t hit;          /* head of the chain the device touched last (lookup cache) */
     uint64_t rlo, rhi;     /* bounding box of outstanding buffers and indirect tables */
+    /* the ring parts of a live queue as [lo, hi) (empty when a part would wrap the address
+     * space), and their hull: an access outside the hull and outside [rlo, rhi) concerns
+     * neither the rings nor an outstanding buffer of this queue (vqf_or_q_ranges) */
+    uint64_t r_desc_lo, r_desc_hi, r_drv_lo, r_drv_hi, r_dev_lo, r_dev_hi;
+    uint64_t hull_lo, hull_hi;
     /* notification obligations (checked at idle) */
     bool kick_owed;        /* SPLIT-ANS-04 / -06 */
     enum vqf_clause_id kick_clause;
@@ -104,6 +113,14 @@ struct oq {
     uint64_t old_desc, old_driver, old_device; /* ring areas before the last queue reset (VQRST-05) */
     uint32_t old_num;
     bool old_valid;
+    /* notification decisions a side skipped (D-06, SPLIT-UNS-06/09, SPLIT-ANS-02/05): the
+     * suppression word that rules (used_event / avail->flags for the device, avail_event /
+     * used->flags for the driver) as it stood at the last publication, whether the side read
+     * the field that does not rule instead, and the index at its last decision or notification */
+    uint16_t kick_rule_at_pub, irq_rule_at_pub;
+    uint16_t kick_dec_base, irq_dec_base;
+    bool kick_read_other, irq_read_other;
+    uint16_t io_next;      /* split IN_ORDER: the next descriptor slot in ring order (D-07) */
     uint16_t net_left;     /* net mergeable rx: buffers of the current packet still to come */
     bool net_desync;       /* net mergeable rx: packet boundaries lost after a violation */
 };
@@ -124,6 +141,7 @@ struct vqf_oracle {
     uint32_t drv_barriers; /* barriers the driver issued: its ordering is judged only if it uses them */
     bool drv_wdirty;       /* driver wrote ring contents since its last write barrier (PUB-01) */
     bool drv_need_mb;      /* driver published since its last full barrier (PUB-02) */
+    struct vqf_or_order ord; /* checks under the memory-visibility model (oracle_order.c) */
     uint32_t dev_steps;    /* device steps since the last reset write */
     /* transport shadow */
     uint32_t status;       /* last status written by the driver */
@@ -208,6 +226,30 @@ static inline bool vqf_or_overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_
     return alen && blen && a < b + blen && b < a + alen && a + alen > a && b + blen > b;
 }
 
+/* Does the access [gpa, end) (len > 0, no wrap) overlap [lo, hi)? The same answer as
+ * vqf_or_overlap for a range stored by vqf_or_q_ranges (an empty range never overlaps). */
+static inline bool vqf_or_in(uint64_t gpa, uint64_t end, uint64_t lo, uint64_t hi) { return gpa < hi && lo < end; }
+
+/* Set a live queue's ring part ranges and hull (oracle_split.c; at enable, after q->size). */
+void vqf_or_q_ranges(struct oq *q, uint64_t desc_bytes, uint64_t drv_bytes, uint64_t dev_bytes);
+
+/* Slot (or head, or used position) i of a per-slot array is about to be written. */
+static inline void vqf_or_dirty(struct oq *q, uint32_t i)
+{
+    if (i >= q->dirty_n)
+        q->dirty_n = i + 1;
+}
+
+/* Fast reject (the per-access hot path): true when [gpa, gpa+len) is a plain access (len > 0,
+ * no wrap) outside every ring part of q and outside its outstanding buffers, so that no rule
+ * of q's ring model can concern it. */
+static inline bool vqf_or_far(const struct oq *q, uint64_t gpa, uint64_t len)
+{
+    uint64_t end = gpa + len;
+    return len && end > gpa && (gpa >= q->hull_hi || end <= q->hull_lo) &&
+           (q->nout == 0 || gpa >= q->rhi || end <= q->rlo);
+}
+
 /* oracle.c: recompute live_idx / lifecycle_quiet after queue or status changes */
 void vqf_or_refresh(struct vqf_oracle *o);
 
@@ -226,6 +268,7 @@ void vqf_or_split_kick(struct vqf_oracle *o, unsigned qi, uint32_t val);
 void vqf_or_split_irq(struct vqf_oracle *o);
 void vqf_or_split_idle(struct vqf_oracle *o, unsigned qi);
 int vqf_or_q_reserve(struct oq *q, uint32_t n);
+void vqf_or_q_clear(struct oq *q);
 #define SEG_IND 2 /* oseg.write of a descriptor that points to an indirect table */
 /* Report a violation by side on queue q, and taint q for judging the other side. */
 void vqf_or_bad(struct vqf_oracle *o, struct oq *q, enum vqf_clause_id c, unsigned side, uint64_t v0, uint64_t v1,

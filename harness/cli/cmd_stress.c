@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "harness/cli/cli.h"
+#include "harness/cli/stress_threads.h"
 #include "harness/exec.h"
 #include "harness/generate.h"
 
@@ -52,8 +53,17 @@ static int save_finding(const char *dir, const char *target, uint64_t seed, cons
             } else if (t) {
                 fclose(t);
             }
+            if (rc != 0) { /* a full disk leaves no truncated program behind (errno kept for the message) */
+                int e = errno;
+                remove(tpath);
+                remove(path_out);
+                errno = e;
+            }
         } else if (f) {
+            int e = errno;
             fclose(f);
+            remove(path_out);
+            errno = e;
         }
     }
     free(bin);
@@ -64,17 +74,22 @@ static int save_finding(const char *dir, const char *target, uint64_t seed, cons
 int cmd_stress(int argc, char **argv)
 {
     if (argc < 2)
-        return cli_usage_error("usage: vqfuzz stress TARGET [--seconds N] [--count N] [--seed S] [--out DIR] [--json]");
+        return cli_usage_error(
+            "usage: vqfuzz stress TARGET [--seconds N] [--count N] [--seed S] [--out DIR] [--json] [--threads]");
     const struct vqf_target *t = vqf_target_find(argv[1]);
     if (!t)
         return cli_usage_error("unknown target '%s' (see: vqfuzz list)", argv[1]);
     uint64_t seconds = 0, count = 0, seed = 1;
     const char *out = "reports/stress";
-    bool json = false;
+    bool json = false, threads = false;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--json")) {
             json = true;
+            continue;
+        }
+        if (!strcmp(a, "--threads")) {
+            threads = true; /* the target's honest pair on two threads (stress_threads.c) */
             continue;
         }
         if (i + 1 >= argc)
@@ -98,6 +113,8 @@ int cmd_stress(int argc, char **argv)
     }
     if (!seconds && !count)
         seconds = 10;
+    if (threads)
+        return vqf_stress_threads(t, seconds, seed, json);
     struct vqf_exec *x = vqf_exec_new(t);
     struct vqf_program *p = malloc(sizeof *p);
     if (!x || !p)

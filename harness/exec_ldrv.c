@@ -44,9 +44,15 @@ static unsigned device_queue_count(struct vqf_exec *x)
     return n;
 }
 
+static int op_request(struct vqf_exec *x, unsigned q, uint16_t type, uint32_t arg, uint64_t len, uint32_t *token);
+
 /* Honest setup (spec 3.1.1): negotiate, queues, DRIVER_OK. nq_want = 0: the header's queue
- * count (0 = all the device has); else that many (the probe's own need). */
-static int ldrv_setup(struct vqf_exec *x, uint64_t accept, uint16_t qsize, unsigned nq_want)
+ * count (0 = all the device has); else that many (the probe's own need). With `prime`, one
+ * request per queue is made available before DRIVER_OK, as a driver filling its receive
+ * queues during initialisation does (3.1.1 step 7: only the notification must wait for
+ * DRIVER_OK, 2.1.2 INIT-07), and the device runs one step: it must not touch them yet
+ * (2.1.2, STATUS-05). */
+static int ldrv_setup(struct vqf_exec *x, uint64_t accept, uint16_t qsize, unsigned nq_want, bool prime)
 {
     struct vqf_vdrv *d = &x->vdrv;
     uint64_t want[2] = {accept, 0};
@@ -63,6 +69,12 @@ static int ldrv_setup(struct vqf_exec *x, uint64_t accept, uint16_t qsize, unsig
     for (unsigned q = 0; q < nq; q++)
         if (vqf_vdrv_setup_queue(d, (uint16_t)q, qsize) != 0)
             return -1;
+    if (prime) {
+        for (unsigned q = 0; q < nq; q++)
+            if (op_request(x, q, 0, 0, 0, NULL) >= 0)
+                vqf_vq_drv_kick_prepare(&d->q[q].vq); /* published, not notified */
+        vqf_x_device_poll(x);
+    }
     vqf_vdrv_driver_ok(d);
     return 0;
 }
@@ -75,7 +87,7 @@ int vqf_ldrv_init(struct vqf_exec *x)
         x->nqueues = (uint16_t)(x->prog.h.nqueues && x->prog.h.nqueues < n ? x->prog.h.nqueues : n);
         return 0;
     }
-    return ldrv_setup(x, x->accepted, x->qsize, 0);
+    return ldrv_setup(x, x->accepted, x->qsize, 0, false);
 }
 
 /* ---- chain builders ---- */
@@ -283,7 +295,7 @@ static void reinit(struct vqf_exec *x, uint16_t size, uint64_t features)
 {
     uint64_t accept = features ? features | VQF_BIT(VIRTIO_F_VERSION_1) : x->accepted ^ VQF_BIT(VIRTIO_F_RING_PACKED);
     vqf_vdrv_reset(&x->vdrv);
-    ldrv_setup(x, accept, size ? size : x->qsize, 0);
+    ldrv_setup(x, accept, size ? size : x->qsize, 0, true);
 }
 
 static void ldrv_raw_op(struct vqf_exec *x, const struct vqf_op *op, unsigned q, uint16_t size, bool packed);
@@ -484,7 +496,7 @@ bool vqf_ldrv_probe(struct vqf_exec *x)
     x->pool_cur = 0;
     /* The program's queue size may be too small for a request (a blk request needs three
      * descriptors): the probe uses the default size. */
-    if (ldrv_setup(x, x->accepted, 256, pq + 1) != 0) {
+    if (ldrv_setup(x, x->accepted, 256, pq + 1, false) != 0) {
         vqf_x_wedge(x, "health probe: the device refused an honest initialisation after a full reset");
         return false;
     }

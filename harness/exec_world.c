@@ -17,6 +17,7 @@
  * DriverFeatures), which tells the lying device where the rings are. */
 #include <string.h>
 
+#include "emulator/oracle/trace.h"
 #include "harness/exec_internal.h"
 #include "vqfuzz/virtio.h"
 
@@ -53,10 +54,24 @@ static void obs_barrier(void *ctx, unsigned side, unsigned kind)
 
 /* ---- platform plumbing ---- */
 
+/* The device's interrupt line. vqf_device_irq() (include/vqfuzz/irq.h) reports the raise with
+ * its InterruptStatus bits just before it calls here; a device that calls plat->irq directly
+ * reported nothing, and the oracle, which judges notifications from those events, would take
+ * the interrupt for a lost one. Then the event is emitted here, with the bits the device shows
+ * in InterruptStatus (a side-effect-free read, 4.2.2), or a used-buffer notification if it
+ * shows none yet. */
 static void x_irq(void *ctx)
 {
     struct vqf_exec *x = ctx;
     x->irq_line = true;
+    const struct vqf_trace *t = vqf_oracle_trace(x->oracle);
+    uint64_t n = vqf_trace_count(t);
+    const struct vqf_trace_entry *last = n ? vqf_trace_at(t, n - 1) : NULL;
+    if (last && last->type == VQF_TR_EVENT && last->kind == VQF_EV_DEV_IRQ && last->side == VQF_SIDE_DEVICE)
+        return;
+    uint32_t bits = x->dev_ad && x->dev ? x->dev_ad->mmio_read(x->dev, VIRTIO_MMIO_INTERRUPT_STATUS, 4) : 0;
+    bits &= VIRTIO_MMIO_INT_VRING | VIRTIO_MMIO_INT_CONFIG;
+    vqf_mem_event(&x->mem, VQF_SIDE_DEVICE, VQF_EV_DEV_IRQ, bits ? bits : VIRTIO_MMIO_INT_VRING, 0, 0);
 }
 
 uint64_t vqf_x_alloc(void *ctx, uint64_t size, uint64_t align)
@@ -177,6 +192,9 @@ uint32_t vqf_x_mmio_read(void *ctx, uint32_t off, unsigned size)
 void vqf_x_mmio_write(void *ctx, uint32_t off, unsigned size, uint32_t val)
 {
     struct vqf_exec *x = ctx;
+    /* writel orders the driver's earlier stores before the register write (visibility model) */
+    if (x->mem.vis)
+        vqf_vis_notify(x->mem.vis, VQF_SIDE_DRIVER);
     vqf_rec_count(&x->rec, VQF_SIDE_DRIVER, VQF_EV_MMIO_WRITE);
     if (x->oracle)
         vqf_oracle_mmio(x->oracle, true, off, size, val);

@@ -209,6 +209,19 @@ static uint64_t hinted_value(struct vqf_rng *r, unsigned kind, unsigned fi, uint
         return fi == 1 ? PICK(r, qsize_values) : feature_set(r);
     case VQF_OP_DRV_QUEUE_RESET:
         return PICK(r, qsize_values);
+    case VQF_OP_DRV_DESC_RAW:
+        if (fi == 2) {
+            /* len: an indirect table of one entry, of a queue's worth or one past it, or past
+             * what a device keeps on its stack (16 bytes per entry, 2.7.5.3.1 / 2.8.19); or a
+             * length that passes 2^32 once added to the chain's others (2.7.5: le32 len) */
+            switch (below(r, 4)) {
+            case 0: return 16u * (1u + below(r, 2u * qs + 2u));
+            case 1: return 16u * ((uint64_t)qsize_value(r, qs) & 0xfffu);
+            case 2: return 0x100000000ull - 16u * (1u + below(r, 8));
+            default: break;
+            }
+        }
+        break;
     case VQF_OP_DRV_DESC_FLAGS: {
         /* flags (low 16 bits) | next (high 16 bits): NEXT/WRITE/INDIRECT and the packed
          * AVAIL/USED bits in every combination (spec 2.7.5, 2.8.1) */

@@ -141,6 +141,11 @@ static void queue_start(struct vqf_vdev *d, uint16_t q)
         vqf_vdev_fail(d, q, rc);
         return;
     }
+    /* Packed with EVENT_IDX: ask for a kick at the next descriptor only (2.8.10, D-12), as the
+     * split ring keeps avail_event at last_avail: the driver's event arithmetic then decides
+     * whether the device hears of new buffers, as it does against a real device. */
+    if (packed)
+        vqf_vq_dev_set_kick_suppress(&vq->vq, false);
     vq->live = true;
 }
 

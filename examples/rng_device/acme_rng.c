@@ -123,12 +123,16 @@ static struct acme_desc load_desc(const uint8_t *p)
 }
 
 /* The event suppression fields are read with a fresh copy rather than through the ring
- * mapping: the driver changes them at any time (2.7.7, 2.8.10). 0 when unreadable. */
-static uint16_t get16(struct acme_rng *r, uint64_t gpa)
+ * mapping: the driver changes them at any time (2.7.7, 2.8.10). Returns -1 when the read
+ * fails: the caller then notifies anyway (a spurious interrupt is harmless, a lost one hangs
+ * the driver). */
+static int get16(struct acme_rng *r, uint64_t gpa, uint16_t *v)
 {
     uint8_t b[2] = {0, 0};
-    r->host.read(r->host.ctx, gpa, b, 2);
-    return (uint16_t)(b[0] | b[1] << 8);
+    if (r->host.read(r->host.ctx, gpa, b, 2) != 0)
+        return -1;
+    *v = (uint16_t)(b[0] | b[1] << 8);
+    return 0;
 }
 
 static int put16(struct acme_rng *r, uint64_t gpa, uint16_t v)
@@ -391,12 +395,12 @@ static int split_serve(struct acme_rng *r, unsigned budget)
 #if VQF_BUG != 1
         if (head >= q->num) {
             needs_reset(r);
-            return (int)done;
+            break;
         }
 #endif
         if (q->inflight[head]) {
             needs_reset(r); /* the driver made a head available twice */
-            return (int)done;
+            break;
         }
         q->inflight[head] = 1;
         c.nseg = 0;
@@ -433,7 +437,7 @@ static int split_serve(struct acme_rng *r, unsigned budget)
         int64_t len = bad ? -1 : fill(r, &c);
         if (len < 0) {
             needs_reset(r);
-            return (int)done;
+            break;
         }
         uint16_t uslot = q->used_idx % q->num;
 #if VQF_BUG == 9
@@ -443,25 +447,39 @@ static int split_serve(struct acme_rng *r, unsigned budget)
 #endif
         if (put32(r, q->device + 4 + 8ull * uslot, id) || put32(r, q->device + 8 + 8ull * uslot, (uint32_t)len)) {
             needs_reset(r);
-            return (int)done;
+            break;
         }
         q->inflight[head] = 0;
         q->last_avail++;
         q->used_idx++;
+#if VQF_BUG != 34
         r->host.barrier(r->host.ctx, 2); /* 2.7.8.2: the element before the index */
-        put16(r, q->device + 2, q->used_idx);
+#endif
+        if (put16(r, q->device + 2, q->used_idx)) {
+            needs_reset(r); /* the entry is served but the driver cannot see it */
+            break;
+        }
         done++;
     }
+    /* Entries served before an error are still signalled (2.7.7.2): the driver may wait
+     * for them before it looks at the status. */
     if (!done)
         return 0;
-    if (has(r, F_EVENT_IDX))
-        put16(r, q->device + 4 + 8ull * q->num, q->last_avail); /* avail_event: kick me at the next one */
+    /* avail_event: kick me at the next one. The device polls, so a failed write only costs
+     * the driver kicks it did not need to send. */
+    if (has(r, F_EVENT_IDX) && !(r->status & S_NEEDS_RESET))
+        put16(r, q->device + 4 + 8ull * q->num, q->last_avail);
+#if VQF_BUG != 37
     r->host.barrier(r->host.ctx, 0); /* 2.7.7.2: the used index before reading the suppression */
-    bool notify;
-    if (has(r, F_EVENT_IDX))
-        notify = need_event(get16(r, q->driver + 4 + 2ull * q->num), q->used_idx, old_used, VQF_BUG == 12);
-    else
-        notify = !(get16(r, q->driver) & 1u);
+#endif
+    bool notify = true;
+    uint16_t sup;
+    if (has(r, F_EVENT_IDX)) {
+        if (get16(r, q->driver + 4 + 2ull * q->num, &sup) == 0)
+            notify = need_event(sup, q->used_idx, old_used, VQF_BUG == 12);
+    } else if (get16(r, q->driver, &sup) == 0) {
+        notify = !(sup & 1u);
+    }
     if (notify)
         raise_vring(r);
     return (int)done;
@@ -518,12 +536,20 @@ static int packed_serve(struct acme_rng *r, unsigned budget)
         /* 2.8.9: one used descriptor per list, with the list's buffer ID */
         uint64_t at = q->desc + 16ull * q->next_used;
         uint16_t uf = (uint16_t)((q->used_wrap ? D_AVAIL | D_USED : 0) | (len ? D_WRITE : 0));
+#if VQF_BUG == 35
+        put16(r, at + 14, uf); /* "the flags first, id and len follow at once" */
+#endif
         if (put16(r, at + 12, id) || put32(r, at + 8, (uint32_t)len)) {
             needs_reset(r);
             break;
         }
+#if VQF_BUG != 36
         r->host.barrier(r->host.ctx, 2); /* 2.8.21.1: id and len before the flags */
-        put16(r, at + 14, uf);
+#endif
+        if (VQF_BUG != 35 && put16(r, at + 14, uf)) {
+            needs_reset(r); /* the list is served but its used descriptor never appeared */
+            break;
+        }
         packed_advance(&q->next_avail, &q->avail_wrap, n, q->num);
 #if VQF_BUG == 11
         q->next_used = (uint16_t)((q->next_used + n) % q->num); /* the wrap flip is forgotten */
@@ -536,14 +562,19 @@ static int packed_serve(struct acme_rng *r, unsigned budget)
     if (!done)
         return 0;
     r->host.barrier(r->host.ctx, 0); /* 2.8.21.3: used flags before the suppression area */
-    uint16_t flags = get16(r, q->driver + 2) & 3u;
-    bool notify = flags == 0;
-    if (flags == 2 && has(r, F_EVENT_IDX)) {
-        uint16_t ow = get16(r, q->driver);
-        uint16_t event = ow & 0x7fffu;
-        if ((bool)(ow >> 15) != q->used_wrap)
-            event = (uint16_t)(event - q->num);
-        notify = need_event(event, q->next_used, (uint16_t)(q->next_used - slots), VQF_BUG == 13);
+    uint16_t flags = 0, ow = 0;
+    bool notify = true; /* an unreadable suppression area: notify (see get16) */
+    if (get16(r, q->driver + 2, &flags) == 0) {
+        flags &= 3u;
+        notify = flags == 0;
+        if (flags == 2 && has(r, F_EVENT_IDX) && get16(r, q->driver, &ow) != 0) {
+            notify = true;
+        } else if (flags == 2 && has(r, F_EVENT_IDX)) {
+            uint16_t event = ow & 0x7fffu;
+            if ((bool)(ow >> 15) != q->used_wrap)
+                event = (uint16_t)(event - q->num);
+            notify = need_event(event, q->next_used, (uint16_t)(q->next_used - slots), VQF_BUG == 13);
+        }
     }
     if (notify)
         raise_vring(r);

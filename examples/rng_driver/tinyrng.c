@@ -77,34 +77,55 @@ struct tinyrng {
     uint16_t *free_ids;    /* stack of free ids */
     unsigned nfree, inflight, errors;
     uint64_t pool;         /* entropy mixed so far */
+    bool mem_err;          /* a guest memory access failed since the caller last cleared it */
 };
 
 /* ---- memory helpers ---- */
 
+/* Guest memory accesses can fail (the platform's DMA reports it): each helper records a
+ * failure in mem_err, and the callers check it before a write that makes something visible
+ * to the device, and after reading what the device wrote. */
+
 static uint16_t rd16(struct tinyrng *t, uint64_t a)
 {
     uint8_t b[2] = {0, 0};
-    t->h.mem_read(t->h.ctx, a, b, 2);
+    if (t->h.mem_read(t->h.ctx, a, b, 2) != 0)
+        t->mem_err = true;
     return (uint16_t)(b[0] | b[1] << 8);
 }
 
 static uint32_t rd32(struct tinyrng *t, uint64_t a)
 {
     uint8_t b[4] = {0, 0, 0, 0};
-    t->h.mem_read(t->h.ctx, a, b, 4);
+    if (t->h.mem_read(t->h.ctx, a, b, 4) != 0)
+        t->mem_err = true;
     return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
+/* The suppression fields decide a kick: a read that fails is tried once more (the fault may
+ * be transient) before the caller falls back to kicking anyway. */
+static uint16_t rd16_twice(struct tinyrng *t, uint64_t a)
+{
+    uint16_t v = rd16(t, a);
+    if (t->mem_err) {
+        t->mem_err = false;
+        v = rd16(t, a);
+    }
+    return v;
 }
 
 static void wr16(struct tinyrng *t, uint64_t a, uint16_t v)
 {
     uint8_t b[2] = {(uint8_t)v, (uint8_t)(v >> 8)};
-    t->h.mem_write(t->h.ctx, a, b, 2);
+    if (t->h.mem_write(t->h.ctx, a, b, 2) != 0)
+        t->mem_err = true;
 }
 
 static void wr32(struct tinyrng *t, uint64_t a, uint32_t v)
 {
     uint8_t b[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
-    t->h.mem_write(t->h.ctx, a, b, 4);
+    if (t->h.mem_write(t->h.ctx, a, b, 4) != 0)
+        t->mem_err = true;
 }
 
 static void wr64(struct tinyrng *t, uint64_t a, uint64_t v)
@@ -118,7 +139,8 @@ static void zero(struct tinyrng *t, uint64_t a, uint64_t len)
     static const uint8_t z[256];
     while (len) {
         uint64_t n = len < sizeof(z) ? len : sizeof(z);
-        t->h.mem_write(t->h.ctx, a, z, n);
+        if (t->h.mem_write(t->h.ctx, a, z, n) != 0)
+            t->mem_err = true;
         a += n;
         len -= n;
     }
@@ -159,17 +181,21 @@ static uint64_t ring_bytes(const struct tinyrng *t, unsigned part, uint16_t n)
 
 /* Program queue 0 from our ring memory (4.2.3.2), rings zeroed first: 2.7.10.1 (used flags
  * start 0) and 2.8.1 (a packed ring starts with no descriptor available). */
-static void queue_program(struct tinyrng *t)
+static int queue_program(struct tinyrng *t)
 {
+    t->mem_err = false;
     zero(t, t->desc, ring_bytes(t, 0, t->num));
     zero(t, t->drv_area, ring_bytes(t, 1, t->num));
     zero(t, t->dev_area, ring_bytes(t, 2, t->num));
+    if (t->mem_err)
+        return -1; /* rings that are not zeroed must not go live */
     t->h.reg_write(t->h.ctx, REG_QUEUE_SEL, 0);
     t->h.reg_write(t->h.ctx, REG_QUEUE_NUM, t->num);
     reg64(t, REG_DESC, t->desc);
     reg64(t, REG_DRIVER, t->drv_area);
     reg64(t, REG_DEVICE, t->dev_area);
     t->h.reg_write(t->h.ctx, REG_QUEUE_READY, 1);
+    return 0;
 }
 
 static int queue_setup(struct tinyrng *t)
@@ -206,8 +232,7 @@ static int queue_setup(struct tinyrng *t)
         t->cap = t->num;
     }
     ring_state_reset(t);
-    queue_program(t);
-    return 0;
+    return queue_program(t);
 }
 
 /* ---- publishing ---- */
@@ -221,20 +246,35 @@ static bool need_event(uint16_t event, uint16_t new_idx, uint16_t old, int bug)
 
 static void kick(struct tinyrng *t) { t->h.reg_write(t->h.ctx, REG_QUEUE_NOTIFY, 0); }
 
-static void split_publish(struct tinyrng *t, uint16_t id)
+/* Returns 0 once the request is visible to the device, -1 if a memory write failed before
+ * that (nothing was published: the caller takes the id back). */
+static int split_publish(struct tinyrng *t, uint16_t id)
 {
     uint64_t d = t->desc + 16ull * id;
+    t->mem_err = false;
     wr64(t, d, t->bufs + (uint64_t)TINY_BUF * id);
     wr32(t, d + 8, t->req[id].len);
     wr16(t, d + 12, DF_WRITE);
     wr16(t, d + 14, 0);
     wr16(t, t->drv_area + 4 + 2ull * (t->avail_idx % t->num), id);
+    if (t->mem_err)
+        return -1;
     uint16_t old = t->avail_idx++;
 #if VQF_BUG != 25
     t->h.barrier(t->h.ctx, 2); /* 2.7.13.3.1: entries before the index */
 #endif
+#if VQF_BUG == 40
+    /* "read the event index first: the device cannot have moved it for an entry it has not seen" */
+    uint16_t early_event = rd16(t, t->dev_area + 4 + 8ull * t->num);
+#endif
     wr16(t, t->drv_area + 2, t->avail_idx);
+    if (t->mem_err) {
+        t->avail_idx = old;
+        return -1;
+    }
+#if VQF_BUG != 39
     t->h.barrier(t->h.ctx, 0); /* 2.7.13.4.1: the index before the suppression check */
+#endif
 #if VQF_BUG == 31
     bool ev = true; /* "avail_event is always there" */
 #else
@@ -242,17 +282,23 @@ static void split_publish(struct tinyrng *t, uint16_t id)
 #endif
     bool notify;
     if (ev)
-        notify = need_event(rd16(t, t->dev_area + 4 + 8ull * t->num), t->avail_idx, old, VQF_BUG == 23);
+#if VQF_BUG == 40
+        notify = need_event(early_event, t->avail_idx, old, 0);
+#else
+        notify = need_event(rd16_twice(t, t->dev_area + 4 + 8ull * t->num), t->avail_idx, old, VQF_BUG == 23);
+#endif
     else
-        notify = !(rd16(t, t->dev_area) & 1u);
-    if (notify)
-        kick(t);
+        notify = !(rd16_twice(t, t->dev_area) & 1u);
+    if (notify || t->mem_err)
+        kick(t); /* an unreadable suppression field: kick rather than risk a lost one */
+    return 0;
 }
 
-static void packed_publish(struct tinyrng *t, uint16_t id)
+static int packed_publish(struct tinyrng *t, uint16_t id)
 {
     uint64_t d = t->desc + 16ull * t->next_avail;
     uint16_t flags = (uint16_t)(DF_WRITE | (t->avail_wrap ? DF_AVAIL : DF_USED));
+    t->mem_err = false;
 #if VQF_BUG == 26
     wr16(t, d + 14, flags); /* "flags first, the rest follows at once" */
 #endif
@@ -260,19 +306,27 @@ static void packed_publish(struct tinyrng *t, uint16_t id)
     wr32(t, d + 8, t->req[id].len);
     wr16(t, d + 12, id);
 #if VQF_BUG != 26
+    if (t->mem_err)
+        return -1;
+#if VQF_BUG != 41
     t->h.barrier(t->h.ctx, 2); /* 2.8.21.1.1: the descriptor before its flags */
+#endif
     wr16(t, d + 14, flags);
+    if (t->mem_err)
+        return -1;
 #endif
     uint16_t old = t->next_avail;
     if (++t->next_avail == t->num) {
         t->next_avail = 0;
         t->avail_wrap = !t->avail_wrap;
     }
+#if VQF_BUG != 42
     t->h.barrier(t->h.ctx, 0); /* 2.8.21.3.1: flags before the device event area */
-    uint16_t ev_flags = rd16(t, t->dev_area + 2) & 3u;
+#endif
+    uint16_t ev_flags = rd16_twice(t, t->dev_area + 2) & 3u;
     bool notify = ev_flags == 0;
     if (ev_flags == 2 && t->event_idx) {
-        uint16_t ow = rd16(t, t->dev_area);
+        uint16_t ow = rd16_twice(t, t->dev_area);
         uint16_t event = ow & 0x7fffu;
         if ((bool)(ow >> 15) != t->avail_wrap)
             event = (uint16_t)(event - t->num);
@@ -280,8 +334,9 @@ static void packed_publish(struct tinyrng *t, uint16_t id)
         notify = need_event(event, new_idx, (uint16_t)(new_idx - 1), VQF_BUG == 24);
         (void)old;
     }
-    if (notify)
-        kick(t);
+    if (notify || t->mem_err)
+        kick(t); /* an unreadable event area: kick rather than risk a lost one */
+    return 0;
 }
 
 int tinyrng_request(struct tinyrng *t, uint32_t bytes)
@@ -295,10 +350,12 @@ int tinyrng_request(struct tinyrng *t, uint32_t bytes)
     t->req[id].len = bytes == 0 ? 64 : bytes > TINY_BUF ? TINY_BUF : bytes;
     t->req[id].busy = true;
     t->inflight++;
-    if (t->packed)
-        packed_publish(t, id);
-    else
-        split_publish(t, id);
+    if ((t->packed ? packed_publish(t, id) : split_publish(t, id)) != 0) {
+        t->req[id].busy = false; /* not published: the id is ours again */
+        t->free_ids[t->nfree++] = id;
+        t->inflight--;
+        return -1;
+    }
     return 0;
 }
 
@@ -330,8 +387,13 @@ static int split_reclaim(struct tinyrng *t)
     struct {
         uint32_t id, len;
     } batch[TINY_QMAX];
+    t->mem_err = false;
     uint16_t idx = rd16(t, t->dev_area + 2);
+    if (t->mem_err)
+        return -1; /* the used ring cannot be read: start over */
+#if VQF_BUG != 38
     t->h.barrier(t->h.ctx, 1); /* 2.7.13: the index, then the entries */
+#endif
 #if VQF_BUG != 21
     if ((uint16_t)(idx - t->last_used) > t->num)
         return -1;
@@ -344,6 +406,8 @@ static int split_reclaim(struct tinyrng *t)
         n++;
         t->last_used++;
     }
+    if (t->mem_err)
+        return -1;
     for (unsigned i = 0; i < n; i++) {
 #if VQF_BUG == 17
         if (batch[i].id >= 0x10000u)
@@ -359,6 +423,8 @@ static int split_reclaim(struct tinyrng *t)
         /* 2.7.7.1 / 2.7.10: used_event = the next entry we have not seen: interrupt us then */
         wr16(t, t->drv_area + 4 + 2ull * t->num, t->last_used);
         t->h.barrier(t->h.ctx, 0);
+        if (t->mem_err)
+            return -1; /* a stale used_event may cost the next interrupt: start over */
     }
     return (int)n;
 }
@@ -368,7 +434,10 @@ static int packed_reclaim(struct tinyrng *t)
     int n = 0;
     for (;;) {
         uint64_t d = t->desc + 16ull * t->used_pos;
+        t->mem_err = false;
         uint16_t f = rd16(t, d + 14);
+        if (t->mem_err)
+            return -1; /* the ring cannot be read: start over */
 #if VQF_BUG == 22
         if (((f & DF_AVAIL) != 0) != t->used_wrap) /* "AVAIL follows USED anyway" */
             break;
@@ -379,6 +448,8 @@ static int packed_reclaim(struct tinyrng *t)
         t->h.barrier(t->h.ctx, 1);
         uint16_t id = rd16(t, d + 12);
         uint32_t len = rd32(t, d + 8);
+        if (t->mem_err)
+            return -1;
 #if VQF_BUG != 18
         if (id >= t->num)
             return -1; /* our ids are below the ring size */
@@ -475,11 +546,11 @@ int tinyrng_queue_reset(struct tinyrng *t)
             t->free_ids[t->nfree++] = i;
             t->inflight--;
         }
-    queue_program(t);
 #else
     ring_state_reset(t); /* 2.6.1.1: every position back to its initial value */
-    queue_program(t);
 #endif
+    if (queue_program(t) != 0)
+        return tinyrng_probe(t); /* the rings could not be cleared: start over */
     return 0;
 }
 

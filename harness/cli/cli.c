@@ -254,6 +254,8 @@ static void usage(FILE *out)
           "  minimize TARGET FILE [-o OUT]     shrink a finding (same verdict and clause): OUT.bin, OUT.txt\n"
           "  fuzz TARGET [--engine libfuzzer|afl] [--seconds N] [--jobs J]\n"
           "                                    fuzz one target with an engine (via ./vqfuzz)\n"
+          "  bench [--json] [--quick] [--out DIR]\n"
+          "                                    the benchmark suite (bench/suite): ratios, exec/s, table, plot\n"
           "\n"
           "Exit status: 0 nothing found, 1 findings, 2 bad usage or unreadable input.\n",
           out);
@@ -276,7 +278,7 @@ int main(int argc, char **argv)
     } cmds[] = {
         {"list", cmd_list},       {"run", cmd_run},         {"decode", cmd_decode},   {"encode", cmd_encode},
         {"stress", cmd_stress},   {"clauses", cmd_clauses}, {"explain", cmd_explain},
-        {"minimize", cmd_minimize},
+        {"minimize", cmd_minimize}, {"bench", cmd_bench},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (!strcmp(cmd, cmds[i].name))

@@ -39,5 +39,6 @@ int cmd_stress(int argc, char **argv);
 int cmd_clauses(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_minimize(int argc, char **argv); /* cmd_minimize.c */
+int cmd_bench(int argc, char **argv);    /* cmd_bench.c: execs bench/suite */
 
 #endif

@@ -17,7 +17,11 @@ static int write_file(const char *path, const void *data, size_t len)
         return -1;
     size_t w = fwrite(data, 1, len, f);
     int bad = ferror(f);
-    return (fclose(f) != 0 || bad || w != len) ? -1 : 0;
+    if (fclose(f) != 0 || bad || w != len) {
+        remove(path); /* a full disk leaves no truncated program that looks like a result */
+        return -1;
+    }
+    return 0;
 }
 
 /* "FAIL SPLIT-DSC-05 (2.7.5.2)" or "WEDGED". */

@@ -17,7 +17,7 @@ import threading
 import time
 
 from . import report, triage
-from .common import ROOT, cli_path, fuzz_build, read_json, target_bin, write_json
+from .common import ROOT, cli_path, fuzz_build, read_json, target_bin, write_json, write_text
 
 # libFuzzer status lines: "#1234	NEW    cov: 56 ft: 78 corp: 9/1Kb ... exec/s: 1000 rss: 40Mb"
 # and in fork mode "#1234: cov: 56 ft: 78 corp: 9 exec/s: 1000 oom/timeout/crash: 0/0/1 time: 5s".
@@ -35,6 +35,7 @@ class Run:
         self.t0 = None
         self.done = False
         self.rc = None
+        self.error = None  # an OSError writing fuzz.log (full disk): the campaign stops on it
         self.series = []  # (t, execs, exec/s, cov, ft, corpus)
 
     def findings(self):
@@ -91,14 +92,23 @@ def start(run, outdir, engine):
     # Own session: a terminal Ctrl-C reaches the campaign only, which then stops each child cleanly.
     run.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
                                 cwd=run.dir)
+    LIVE.append(run.proc)
 
     def pump():
+        # After a failed write the output is still drained, or the engine would block on the pipe.
         for raw in run.proc.stdout:
             line = raw.decode(errors="replace")
-            log.write(line)
+            if run.error is None:
+                try:
+                    log.write(line)
+                except OSError as e:
+                    run.error = OSError(e.errno, e.strerror, log.name)
             run.feed(line)
         run.rc = run.proc.wait()
-        log.close()
+        try:
+            log.close()
+        except OSError as e:
+            run.error = run.error or OSError(e.errno, e.strerror, log.name)
         run.done = True
 
     th = threading.Thread(target=pump, daemon=True)
@@ -107,10 +117,8 @@ def start(run, outdir, engine):
 
 
 def write_stats(run):
-    with open(os.path.join(run.dir, "stats.csv"), "w") as f:
-        f.write("seconds,execs,exec_per_s,cov,ft,corpus\n")
-        for row in run.series:
-            f.write(",".join(str(x) for x in row) + "\n")
+    write_text(os.path.join(run.dir, "stats.csv"), "seconds,execs,exec_per_s,cov,ft,corpus\n" +
+               "".join(",".join(str(x) for x in row) + "\n" for row in run.series))
     write_json(os.path.join(run.dir, "result.json"),
                {"target": run.target, "execs": run.execs, "exec_per_s": run.eps, "cov": run.cov, "ft": run.ft,
                 "corpus": run.corp, "findings": run.findings(), "seconds": run.seconds, "exit": run.rc})
@@ -188,7 +196,28 @@ def update_seeds(outdir, targets, quiet):
                 print("update-seeds: %s: %d new text seed(s) in corpus/%s/" % (t, added, t))
 
 
+LIVE = []  # every engine process started, stopped by main() when the campaign fails
+OUT = {"dir": "the campaign dir"}
+
+
 def main(argv=None):
+    """A write that fails (full disk, quota, read-only dir) stops the engines and ends the campaign
+    with one line and exit 2; every file written so far is whole (write_text) and stays."""
+    try:
+        return campaign_main(argv)
+    except OSError as e:
+        for p in LIVE:
+            if p.poll() is None:
+                try:
+                    os.killpg(p.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        print("vqfuzz: campaign: %s: %s (stopped; what was written so far is kept)" % (
+            e.filename or OUT["dir"], e.strerror or e), file=sys.stderr)
+        return 2
+
+
+def campaign_main(argv=None):
     ap = argparse.ArgumentParser(prog="vqfuzz campaign", description="fuzz every target in parallel")
     ap.add_argument("--seconds", type=int, default=None, help="overall time budget (default 300)")
     ap.add_argument("--per-target-seconds", type=int, default=None)
@@ -211,7 +240,7 @@ def main(argv=None):
         total = a.seconds or 300
         waves = (len(targets) + jobs - 1) // jobs
         per = max(1, total // waves)
-    out = os.path.abspath(a.out)
+    out = OUT["dir"] = os.path.abspath(a.out)
     os.makedirs(out, exist_ok=True)
     lockf = open(os.path.join(out, "campaign.lock"), "a+")
     try:
@@ -258,6 +287,8 @@ def main(argv=None):
             r.thread = start(r, out, a.engine)
             active.append(r)
         for r in list(active):
+            if r.error is not None:
+                raise r.error
             if r.done:
                 r.thread.join()
                 active.remove(r)

@@ -18,12 +18,26 @@ def target_bin(target):
     return os.path.join(fuzz_build(), "targets", target)
 
 
-def write_json(path, obj):
+def write_text(path, text):
+    """The whole file or none of it: written beside PATH, then renamed over it. Readers never see
+    half a file, even after Ctrl-C; a full disk leaves the previous version and no stray .tmp."""
     tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(obj, f, indent=2, sort_keys=True)
-        f.write("\n")
-    os.replace(tmp, path)  # readers never see half a file, even after Ctrl-C
+    try:
+        with open(tmp, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException as e:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        if isinstance(e, OSError) and e.filename is None:  # a failed write() names no file
+            raise OSError(e.errno, e.strerror, path) from e
+        raise
+
+
+def write_json(path, obj):
+    write_text(path, json.dumps(obj, indent=2, sort_keys=True) + "\n")
 
 
 def read_json(path, default=None):

@@ -8,7 +8,7 @@ import sys
 import time
 from xml.sax.saxutils import quoteattr, escape
 
-from .common import campaign_targets, read_json, write_json
+from .common import campaign_targets, read_json, write_json, write_text
 
 
 def load(d):
@@ -127,8 +127,7 @@ def write_html(d, meta, targets, bugs, made):
             if name in made:
                 h.append("<h3>%s</h3><img alt='%s' src='%s'>" % (alt, alt, data_uri(made[name])))
     h.append("</body></html>\n")
-    with open(os.path.join(d, "index.html"), "w") as f:
-        f.write("\n".join(h))
+    write_text(os.path.join(d, "index.html"), "\n".join(h))
 
 
 def write_md(d, meta, targets, bugs):
@@ -146,8 +145,7 @@ def write_md(d, meta, targets, bugs):
         md.append("- `%s` %s: **%s**%s x%d, first `%s`" % (b["id"], b["target"], b["summary"],
                                                             " (%s)" % b["section"] if b.get("section") else "",
                                                             b["count"], b["first_file"]))
-    with open(os.path.join(d, "summary.md"), "w") as f:
-        f.write("\n".join(md) + "\n")
+    write_text(os.path.join(d, "summary.md"), "\n".join(md) + "\n")
 
 
 def write_junit(d, targets, bugs):
@@ -165,8 +163,7 @@ def write_junit(d, targets, bugs):
                         b["count"], b["first_file"], b["target"], b["first_file"]))))
         x.append("</testcase>")
     x.append("</testsuite></testsuites>")
-    with open(os.path.join(d, "junit.xml"), "w") as f:
-        f.write("\n".join(x) + "\n")
+    write_text(os.path.join(d, "junit.xml"), "\n".join(x) + "\n")
 
 
 def write_report(d):

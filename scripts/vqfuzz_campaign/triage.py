@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 
-from .common import campaign_targets, finding_files, read_json, target_bin, write_json
+from .common import campaign_targets, finding_files, read_json, target_bin, write_json, write_text
 
 RE_VERDICT = re.compile(r"^vqfuzz: target (\S+): (FAIL|WEDGED)", re.M)
 RE_CLAUSE = re.compile(r"^\s+clause\s+([A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+)\s+\(spec ([0-9.]+)", re.M)
@@ -39,8 +39,7 @@ def replay_log(target, path):
         text = p.stdout.decode(errors="replace")
     except subprocess.TimeoutExpired:
         text = "ERROR: libFuzzer: timeout (replay took over 60 s)\n"
-    with open(log, "w") as f:
-        f.write(text)
+    write_text(log, text)
     return text
 
 
@@ -127,8 +126,7 @@ def run_triage(d, quiet=False):
         if old.get(b["id"], {}).get("minimized"):
             b["minimized"] = old[b["id"]]["minimized"]
     write_json(os.path.join(d, "triage.json"), bugs)
-    with open(os.path.join(d, "triage.txt"), "w") as f:
-        f.write(as_text(bugs))
+    write_text(os.path.join(d, "triage.txt"), as_text(bugs))
     if not quiet:
         sys.stdout.write(as_text(bugs))
     return bugs

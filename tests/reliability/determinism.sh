@@ -10,9 +10,12 @@ trap 'rm -rf "$work"' EXIT
 "$here/replay_corpus.sh" "$@" >"$work/a" || { echo "determinism: first replay broke"; exit 1; }
 "$here/replay_corpus.sh" "$@" >"$work/b" || { echo "determinism: second replay broke"; exit 1; }
 n=$(wc -l <"$work/a")
-# an empty replay would compare equal and prove nothing
-if [ "$n" -lt 20 ]; then
-  echo "determinism: only $n inputs replayed"
+# an empty or partial replay would compare equal and prove little: every file of
+# corpus/<target>/ and corpus/regressions/<target>/ must have its line
+want=$("$here/replay_corpus.sh" --count "$1" "$2")
+got=$(grep -c '^[A-Z]* *corpus/' "$work/a")
+if [ "$n" -lt 20 ] || [ "$got" -ne "$want" ]; then
+  echo "determinism: $got source corpus inputs replayed, the corpus has $want"
   exit 1
 fi
 if ! diff -u "$work/a" "$work/b"; then

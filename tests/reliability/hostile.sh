@@ -15,6 +15,7 @@ trap 'chmod -R u+rwx "$work" 2>/dev/null; rm -rf "$work"' EXIT
 cd "$work" || exit 1
 fails=0
 cases=0
+as_nobody=() # a command prefix that drops root (the unreadable-file cases)
 T=blk_device
 seed=$(ls "$src/corpus/$T"/*.txt | head -n 1)
 
@@ -23,7 +24,7 @@ check() {
   local name=$1 want=$2 re=$3
   shift 4
   cases=$((cases + 1))
-  timeout -k 5 20 "$vqfuzz" "$@" >"$work/out" 2>"$work/err" </dev/null
+  timeout -k 5 20 "${as_nobody[@]}" "$vqfuzz" "$@" >"$work/out" 2>"$work/err" </dev/null
   local rc=$?
   local why=""
   if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
@@ -96,6 +97,27 @@ else
   check "run dir without x"      2 'Permission denied'        -- run $T "$work/noexec"
 fi
 chmod 755 "$work/noexec"
+# An unreadable file. Root reads through mode 000, so as root the case runs the tool as the
+# unprivileged user nobody (setpriv); without setpriv it is reported as a SKIP, not passed.
+cp "$seed" "$work/unreadable.txt" && chmod 000 "$work/unreadable.txt"
+mkdir -p "$work/unreadable-dir" && cp "$seed" "$work/unreadable-dir/a.txt" && cp "$seed" "$work/unreadable-dir/b.txt"
+chmod 000 "$work/unreadable-dir/b.txt"
+if [ "$(id -u)" -ne 0 ]; then
+  check "run unreadable file"     2 'Permission denied'         -- run $T "$work/unreadable.txt"
+  check "decode unreadable file"  2 'Permission denied'         -- decode "$work/unreadable.txt"
+  check "unreadable file in dir"  2 'b\.txt.*Permission denied' -- run $T "$work/unreadable-dir"
+elif command -v setpriv >/dev/null && setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$vqfuzz"; then
+  chmod 711 "$work"
+  as_nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+  check "run unreadable file"     2 'Permission denied'         -- run $T "$work/unreadable.txt"
+  check "decode unreadable file"  2 'Permission denied'         -- decode "$work/unreadable.txt"
+  chmod 755 "$work/unreadable-dir"
+  check "unreadable file in dir"  2 'b\.txt.*Permission denied' -- run $T "$work/unreadable-dir"
+  as_nobody=()
+  chmod 700 "$work"
+else
+  echo "SKIP unreadable file: running as root without setpriv (root reads mode 000 files)"
+fi
 
 # -- empty and oversize inputs -------------------------------------------------------------
 # The empty input is the empty program (engines run it too): it runs, it is not an error.

@@ -4,6 +4,7 @@
 # The output depends only on the inputs and the code: determinism checks diff two of them.
 #
 # usage: replay_corpus.sh VQFUZZ SOURCE_DIR [COMPILED_CORPUS_DIR]
+#        replay_corpus.sh --count VQFUZZ SOURCE_DIR   (prints how many lines the source corpus gives)
 #   VQFUZZ               the vqfuzz binary of one build
 #   SOURCE_DIR           the repository root (corpus/<target>/*.txt, corpus/regressions/<target>/)
 #   COMPILED_CORPUS_DIR  optional: build/<preset>/corpus (the seeds as the engines see them)
@@ -12,6 +13,14 @@
 # Exit status: 0, or 2 when an input could not be replayed (crash, hang, sanitizer report,
 # unreadable input). FAIL / WEDGED verdicts are part of the output, not an error here.
 set -uo pipefail
+if [ "${1:-}" = --count ]; then
+  targets=$("$2" list | awk '{print $1}') || exit 2
+  cd "$3" || exit 2
+  for t in $targets; do
+    for d in "corpus/$t" "corpus/regressions/$t"; do [ -d "$d" ] && find "$d" -type f; done
+  done | wc -l
+  exit 0
+fi
 vqfuzz=$1
 src=$2
 compiled=${3:-}

@@ -13,11 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-bool vqf_or_judged(const struct vqf_oracle *o, unsigned side)
-{
-    return side < 2 && ((o->setup.judged_sides >> side) & 1u);
-}
-
 void vqf_or_find(struct vqf_oracle *o, enum vqf_clause_id c, unsigned side, uint64_t v0, uint64_t v1,
                  uint64_t v2, const char *fmt, ...)
 {
@@ -38,26 +33,6 @@ void vqf_or_find(struct vqf_oracle *o, enum vqf_clause_id c, unsigned side, uint
     va_start(ap, fmt);
     vsnprintf(f->detail, sizeof(f->detail), fmt, ap);
     va_end(ap);
-}
-
-/* Guest memory reads of the oracle itself: no logging, no dirty marking, no fault count. */
-bool vqf_or_rd16(const struct vqf_oracle *o, uint64_t gpa, uint16_t *v)
-{
-    const uint8_t *p = o->setup.mem ? vqf_mem_xlate(o->setup.mem, gpa, 2) : NULL;
-    *v = p ? vqf_le16(p) : 0;
-    return p != NULL;
-}
-bool vqf_or_rd32(const struct vqf_oracle *o, uint64_t gpa, uint32_t *v)
-{
-    const uint8_t *p = o->setup.mem ? vqf_mem_xlate(o->setup.mem, gpa, 4) : NULL;
-    *v = p ? vqf_le32(p) : 0;
-    return p != NULL;
-}
-bool vqf_or_rd64(const struct vqf_oracle *o, uint64_t gpa, uint64_t *v)
-{
-    const uint8_t *p = o->setup.mem ? vqf_mem_xlate(o->setup.mem, gpa, 8) : NULL;
-    *v = p ? vqf_le64(p) : 0;
-    return p != NULL;
 }
 
 /* ---- lifecycle ---- */
@@ -87,6 +62,13 @@ static void dev_access_lifecycle(struct vqf_oracle *o, unsigned side, unsigned k
 void vqf_oracle_begin(struct vqf_oracle *o, const struct vqf_oracle_setup *setup)
 {
     o->setup = *setup;
+    o->rd_gpa = o->rd_size = 0;
+    o->rd_host = NULL;
+    if (setup->mem && setup->mem->nregions) {
+        o->rd_gpa = setup->mem->r[0].gpa;
+        o->rd_size = setup->mem->r[0].size;
+        o->rd_host = setup->mem->r[0].host;
+    }
     o->nf = 0;
     o->pend = false;
     o->in_dev_step = false;
@@ -106,6 +88,8 @@ void vqf_oracle_begin(struct vqf_oracle *o, const struct vqf_oracle_setup *setup
         struct oq keep = *q;
         memset(q, 0, sizeof(*q));
         q->outlist = keep.outlist;
+        q->out_span = keep.out_span;
+        q->out_id = keep.out_id;
         q->order = keep.order;
         q->ch = keep.ch;
         q->owner = keep.owner;
@@ -139,7 +123,10 @@ void vqf_or_refresh(struct vqf_oracle *o)
     o->lifecycle_quiet = quiet;
 }
 
-static void process(struct vqf_oracle *o, unsigned side, unsigned kind, uint64_t gpa, uint64_t len)
+/* Judge one access against every live queue it concerns. Inline into the observer: it runs
+ * for every logged access, and most accesses concern one queue. */
+__attribute__((always_inline)) static inline void process(struct vqf_oracle *o, unsigned side, unsigned kind,
+                                                          uint64_t gpa, uint64_t len)
 {
     if (side == VQF_SIDE_DEVICE && !o->lifecycle_quiet)
         dev_access_lifecycle(o, side, kind, gpa, len);
@@ -154,8 +141,9 @@ static void process(struct vqf_oracle *o, unsigned side, unsigned kind, uint64_t
     }
 }
 
-/* Judge the write seen last: its bytes are in memory by now. */
-static void flush(struct vqf_oracle *o)
+/* Judge the write seen last: its bytes are in memory by now. Inline: every observer call
+ * starts with it, and most find nothing pending. */
+__attribute__((always_inline)) static inline void flush(struct vqf_oracle *o)
 {
     if (o->pend) {
         o->pend = false;

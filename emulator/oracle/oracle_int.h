@@ -17,6 +17,14 @@
 #define OQ_IND_MAX 16      /* indirect-table entries tracked per chain (more: chain untracked) */
 #define OQ_NONE 0xffffu
 
+/* Where the segments of one outstanding chain lie: [lo, hi] over its descriptors (an
+ * indirect table included) and over the entries of its indirect table kept in iseg, empty
+ * segments included, hi saturating; lo > hi when there are none. Two spans, not one: an
+ * indirect table and the buffers it lists are usually allocated far apart. */
+struct ospan {
+    uint64_t dlo, dhi, ilo, ihi;
+};
+
 /* One buffer segment of a published chain (spec 2.7.5: addr, len, WRITE). */
 struct oseg {
     uint64_t addr;
@@ -71,6 +79,13 @@ struct oq {
     uint32_t dev_cons;     /* split: avail entries the device has read, in order (SUSP-14) */
     uint32_t nout;         /* outstanding chains */
     uint16_t *outlist;     /* outstanding heads (compact) */
+    /* by outlist position: the spans of the chain's recorded segments (vqf_or_out_add). A
+     * scan of the outstanding chains skips a chain whose spans both miss the access: none of
+     * its segments can contain or overlap it. Valid while spans_ok, which a publication that
+     * overwrites an outstanding chain's shadow clears until the queue is enabled again. */
+    struct ospan *out_span;
+    bool spans_ok;
+    uint16_t *out_id;      /* by outlist position: the chain's ochain.id (packed buffer id) */
     uint16_t *order;       /* IN_ORDER: heads in avail order (ring of size) */
     uint32_t order_head, order_len;
     struct ochain *ch;     /* by head */
@@ -99,6 +114,9 @@ struct oq {
      * neither the rings nor an outstanding buffer of this queue (vqf_or_q_ranges) */
     uint64_t r_desc_lo, r_desc_hi, r_drv_lo, r_drv_hi, r_dev_lo, r_dev_hi;
     uint64_t hull_lo, hull_hi;
+    /* a superset [near_lo, near_hi) of the hull and, while chains are outstanding, of
+     * [rlo, rhi): a plain access outside it is far (vqf_or_far's first test) */
+    uint64_t near_lo, near_hi;
     /* notification obligations (checked at idle) */
     bool kick_owed;        /* SPLIT-ANS-04 / -06 */
     enum vqf_clause_id kick_clause;
@@ -127,6 +145,10 @@ struct oq {
 
 struct vqf_oracle {
     struct vqf_oracle_setup setup;
+    /* the first guest-memory region (rings and buffers live there), looked up once per input
+     * for the oracle's own reads (vqf_or_ptr); size 0 = none */
+    uint64_t rd_gpa, rd_size;
+    const uint8_t *rd_host;
     struct vqf_observer obs;
     struct vqf_trace trace;
     bool enabled[VQF_CLAUSE_COUNT];
@@ -210,14 +232,45 @@ struct vqf_oracle {
 };
 
 /* oracle.c */
-bool vqf_or_judged(const struct vqf_oracle *o, unsigned side);
+static inline bool vqf_or_judged(const struct vqf_oracle *o, unsigned side)
+{
+    return side < 2 && ((o->setup.judged_sides >> side) & 1u);
+}
 /* Record a finding if the clause is on and the side judged. Returns true if recorded or
  * if the side is not judged (so callers can taint shadow state either way). */
 void vqf_or_find(struct vqf_oracle *o, enum vqf_clause_id c, unsigned side, uint64_t v0, uint64_t v1,
                  uint64_t v2, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
-bool vqf_or_rd16(const struct vqf_oracle *o, uint64_t gpa, uint16_t *v);
-bool vqf_or_rd32(const struct vqf_oracle *o, uint64_t gpa, uint32_t *v);
-bool vqf_or_rd64(const struct vqf_oracle *o, uint64_t gpa, uint64_t *v);
+
+/* Host pointer of [gpa, gpa+n) for the oracle's own reads, or NULL where vqf_mem_xlate gives
+ * NULL: the same answer, without its loop over regions for the region cached at
+ * vqf_oracle_begin (a region's mapping is fixed for the life of its vqf_mem). */
+static inline const uint8_t *vqf_or_ptr(const struct vqf_oracle *o, uint64_t gpa, uint64_t n)
+{
+    uint64_t off = gpa - o->rd_gpa;
+    if (__builtin_expect(off < o->rd_size && n <= o->rd_size - off, 1))
+        return o->rd_host + off;
+    return o->setup.mem ? vqf_mem_xlate(o->setup.mem, gpa, n) : NULL;
+}
+/* Guest memory reads of the oracle itself: no logging, no dirty marking, no fault count;
+ * unmapped reads give 0 and false. */
+static inline bool vqf_or_rd16(const struct vqf_oracle *o, uint64_t gpa, uint16_t *v)
+{
+    const uint8_t *p = vqf_or_ptr(o, gpa, 2);
+    *v = p ? vqf_le16(p) : 0;
+    return p != NULL;
+}
+static inline bool vqf_or_rd32(const struct vqf_oracle *o, uint64_t gpa, uint32_t *v)
+{
+    const uint8_t *p = vqf_or_ptr(o, gpa, 4);
+    *v = p ? vqf_le32(p) : 0;
+    return p != NULL;
+}
+static inline bool vqf_or_rd64(const struct vqf_oracle *o, uint64_t gpa, uint64_t *v)
+{
+    const uint8_t *p = vqf_or_ptr(o, gpa, 8);
+    *v = p ? vqf_le64(p) : 0;
+    return p != NULL;
+}
 /* Is feature bit b (0..63) in f? (local: the oracle does not depend on the ring headers) */
 static inline bool or_feat(uint64_t f, unsigned b) { return b < 64 && ((f >> b) & 1u); }
 
@@ -246,8 +299,11 @@ static inline void vqf_or_dirty(struct oq *q, uint32_t i)
 static inline bool vqf_or_far(const struct oq *q, uint64_t gpa, uint64_t len)
 {
     uint64_t end = gpa + len;
-    return len && end > gpa && (gpa >= q->hull_hi || end <= q->hull_lo) &&
-           (q->nout == 0 || gpa >= q->rhi || end <= q->rlo);
+    if (!len || end <= gpa)
+        return false;
+    if (gpa >= q->near_hi || end <= q->near_lo)
+        return true;
+    return (gpa >= q->hull_hi || end <= q->hull_lo) && (q->nout == 0 || gpa >= q->rhi || end <= q->rlo);
 }
 
 /* oracle.c: recompute live_idx / lifecycle_quiet after queue or status changes */
@@ -262,6 +318,7 @@ void vqf_or_xport_idle(struct vqf_oracle *o);
 int vqf_or_split_enable(struct vqf_oracle *o, struct oq *q);
 void vqf_or_split_disable(struct oq *q);
 void vqf_or_split_free(struct oq *q);
+/* One access on live queue qi, for which !vqf_or_far(&o->q[qi], gpa, len) (oracle.c process). */
 void vqf_or_split_access(struct vqf_oracle *o, unsigned qi, unsigned side, unsigned kind, uint64_t gpa,
                          uint64_t len);
 void vqf_or_split_kick(struct vqf_oracle *o, unsigned qi, uint32_t val);
@@ -276,6 +333,18 @@ void vqf_or_bad(struct vqf_oracle *o, struct oq *q, enum vqf_clause_id c, unsign
 void vqf_or_taint(struct oq *q, unsigned liar);
 void vqf_or_bbox_add(struct oq *q, uint64_t a, uint64_t len);
 void vqf_or_retire(struct oq *q, uint16_t head);
+/* Append published chain head (its shadow complete) to the outstanding list. */
+void vqf_or_out_add(struct oq *q, uint16_t head);
+/* Can outstanding chain i (outlist position) hold a segment that contains or overlaps
+ * [gpa, gpa+len)? false only when none can: a scan may skip it. */
+static inline bool vqf_or_out_near(const struct oq *q, uint32_t i, uint64_t gpa, uint64_t len)
+{
+    const struct ospan *p = &q->out_span[i];
+    uint64_t end = gpa + len;
+    /* a range that wraps is inside no segment and overlaps none (hit_seg, vqf_or_overlap) */
+    return !q->spans_ok ||
+           (end >= gpa && ((gpa <= p->dhi && end >= p->dlo) || (gpa <= p->ihi && end >= p->ilo)));
+}
 /* Device / driver writes into buffers and indirect tables of outstanding chains. */
 void vqf_or_dev_buffer_write(struct vqf_oracle *o, struct oq *q, uint64_t gpa, uint64_t len);
 void vqf_or_drv_buffer_write(struct vqf_oracle *o, struct oq *q, uint64_t gpa, uint64_t len);
@@ -283,6 +352,7 @@ void vqf_or_dev_buffer_read(struct vqf_oracle *o, struct oq *q, uint64_t gpa, ui
 
 /* oracle_packed.c */
 int vqf_or_packed_enable(struct vqf_oracle *o, struct oq *q);
+/* As vqf_or_split_access. */
 void vqf_or_packed_access(struct vqf_oracle *o, unsigned qi, unsigned side, unsigned kind, uint64_t gpa,
                           uint64_t len);
 void vqf_or_packed_kick(struct vqf_oracle *o, unsigned qi, uint32_t val);

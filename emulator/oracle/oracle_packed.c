@@ -41,6 +41,7 @@ int vqf_or_packed_enable(struct vqf_oracle *o, struct oq *q)
     q->upend = 0;
     q->rlo = UINT64_MAX;
     q->rhi = 0;
+    q->spans_ok = true;
     q->live = true;
     return 0;
 }
@@ -78,6 +79,10 @@ static void publish_list(struct vqf_oracle *o, struct oq *q)
                        "list runs into a slot the device still owns (head, slot, length)");
             return;
         }
+        if (q->owner[slot])
+            /* this walk rewrites the shadow of a chain still outstanding (a slot the model
+             * gave back early on a lying used descriptor): its recorded span no longer holds */
+            q->spans_ok = false;
         uint64_t base = q->desc + 16u * slot, addr = 0;
         uint32_t len = 0;
         uint16_t flags = rdf(o, q, slot);
@@ -88,7 +93,7 @@ static void publish_list(struct vqf_oracle *o, struct oq *q)
             return;
         }
         n++;
-        if (len && !or_feat(q->feat, VIRTIO_F_ACCESS_PLATFORM) && !vqf_mem_xlate(o->setup.mem, addr, len)) {
+        if (len && !or_feat(q->feat, VIRTIO_F_ACCESS_PLATFORM) && !vqf_or_ptr(o, addr, len)) {
             /* 6.1: without ACCESS_PLATFORM, buffers are guest memory */
             vqf_or_bad(o, q, VQF_CL_RSVD_05, D, h, addr, len, "descriptor addresses memory outside the guest");
             return;
@@ -173,7 +178,7 @@ static void publish_list(struct vqf_oracle *o, struct oq *q)
         }
     }
     for (uint32_t i = 0; i < q->nout; i++)
-        if (q->ch[q->outlist[i]].id == id) {
+        if (q->out_id[i] == id) {
             /* D-10: a buffer id names one outstanding list */
             vqf_or_bad(o, q, VQF_CL_D_10, D, h, id, q->outlist[i], "buffer id already outstanding (head, id, other)");
             return;
@@ -193,12 +198,12 @@ static void publish_list(struct vqf_oracle *o, struct oq *q)
         uint32_t slot = (h + i) % size;
         vqf_or_dirty(q, slot);
         q->pstate[slot] = PS_AVAIL;
+        q->owner[slot] = (uint16_t)(h + 1u); /* cleared by vqf_or_retire */
         vqf_or_bbox_add(q, q->dseg[slot].addr, q->dseg[slot].len);
     }
     for (unsigned i = 0; i < nind && i < OQ_IND_MAX; i++)
         vqf_or_bbox_add(q, q->iseg[(size_t)h * OQ_IND_MAX + i].addr, q->iseg[(size_t)h * OQ_IND_MAX + i].len);
-    c->out_pos = (uint16_t)q->nout;
-    q->outlist[q->nout++] = (uint16_t)h;
+    vqf_or_out_add(q, (uint16_t)h);
     if (or_feat(q->feat, VIRTIO_F_IN_ORDER)) {
         q->order[(q->order_head + q->order_len) % size] = (uint16_t)h;
         q->order_len++;
@@ -212,7 +217,7 @@ static void publish_list(struct vqf_oracle *o, struct oq *q)
 static int find_out_id(const struct oq *q, uint16_t id)
 {
     for (uint32_t i = 0; i < q->nout; i++)
-        if (q->ch[q->outlist[i]].id == id)
+        if (q->out_id[i] == id)
             return q->outlist[i];
     return -1;
 }
@@ -341,9 +346,7 @@ void vqf_or_packed_idle(struct vqf_oracle *o, unsigned qi)
 void vqf_or_packed_access(struct vqf_oracle *o, unsigned qi, unsigned side, unsigned kind, uint64_t gpa,
                           uint64_t len)
 {
-    struct oq *q = &o->q[qi];
-    if (vqf_or_far(q, gpa, len))
-        return;
+    struct oq *q = &o->q[qi]; /* the caller checked !vqf_or_far(q, gpa, len) */
     uint32_t size = q->num;
     uint64_t end = gpa + len;
     bool plain = len && end > gpa;
@@ -365,9 +368,11 @@ void vqf_or_packed_access(struct vqf_oracle *o, unsigned qi, unsigned side, unsi
         bool own = side == VQF_SIDE_DRIVER ? in_drv : in_dev;
         if (!own) {
             /* D-12: the driver writes the Driver area, the device the Device area. Not judged
-             * on a tainted queue: a lying peer may have pointed a buffer at the area. */
-            if (side == VQF_SIDE_DEVICE ? q->taint_dev : q->taint_drv)
-                return;
+             * while any queue is tainted: a lying peer may have pointed a buffer of that queue
+             * at this area (cold path: only a wrong-side write gets here). */
+            for (unsigned i = 0; i < OQ_MAX; i++)
+                if (side == VQF_SIDE_DEVICE ? o->q[i].taint_dev : o->q[i].taint_drv)
+                    return;
             vqf_or_bad(o, q, VQF_CL_D_12, side, gpa, len, 0, "write to the other side's event suppression area");
             return;
         }

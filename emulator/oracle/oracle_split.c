@@ -43,6 +43,8 @@ void vqf_or_q_ranges(struct oq *q, uint64_t desc_bytes, uint64_t drv_bytes, uint
     q->r_drv_hi = hi[1];
     q->r_dev_lo = lo[2];
     q->r_dev_hi = hi[2];
+    q->near_lo = q->hull_lo;
+    q->near_hi = q->hull_hi;
 }
 
 bool vqf_or_split_touches(const struct oq *q, uint64_t gpa, uint64_t len)
@@ -59,6 +61,8 @@ bool vqf_or_split_touches(const struct oq *q, uint64_t gpa, uint64_t len)
 void vqf_or_split_free(struct oq *q)
 {
     free(q->outlist);
+    free(q->out_span);
+    free(q->out_id);
     free(q->order);
     free(q->ch);
     free(q->owner);
@@ -71,6 +75,8 @@ void vqf_or_split_free(struct oq *q)
     free(q->pstate);
     q->pstate = NULL;
     q->outlist = q->order = q->owner = q->dnext = NULL;
+    q->out_span = NULL;
+    q->out_id = NULL;
     q->ch = NULL;
     q->dseg = q->iseg = NULL;
     q->elem_written = q->elem_late = NULL;
@@ -93,6 +99,8 @@ int vqf_or_q_reserve(struct oq *q, uint32_t n)
         return 0;
     vqf_or_split_free(q);
     q->outlist = calloc(n, sizeof(uint16_t));
+    q->out_span = calloc(n, sizeof(struct ospan));
+    q->out_id = calloc(n, sizeof(uint16_t));
     q->order = calloc(n, sizeof(uint16_t));
     q->ch = calloc(n, sizeof(struct ochain));
     q->owner = calloc(n, sizeof(uint16_t));
@@ -103,7 +111,7 @@ int vqf_or_q_reserve(struct oq *q, uint32_t n)
     q->elem_late = calloc(n, 1);
     q->visit = calloc(n, sizeof(uint32_t));
     q->pstate = calloc(n, 1);
-    if (!q->pstate || !q->outlist || !q->order || !q->ch || !q->owner || !q->dseg || !q->dnext || !q->iseg || !q->elem_written ||
+    if (!q->pstate || !q->outlist || !q->out_span || !q->out_id || !q->order || !q->ch || !q->owner || !q->dseg || !q->dnext || !q->iseg || !q->elem_written ||
         !q->elem_late || !q->visit) {
         vqf_or_split_free(q);
         return -1;
@@ -156,6 +164,7 @@ int vqf_or_split_enable(struct vqf_oracle *o, struct oq *q)
     q->net_desync = false;
     q->rlo = UINT64_MAX;
     q->rhi = 0;
+    q->spans_ok = true;
     q->live = true;
     uint16_t uflags = 0;
     if (vqf_or_rd16(o, q->device + VIRTQ_USED_FLAGS, &uflags) && uflags != 0) {
@@ -235,12 +244,20 @@ static bool walk_chain(struct vqf_oracle *o, struct oq *q, uint16_t head, struct
         uint64_t base = q->desc + 16u * slot, addr = 0;
         uint32_t len = 0;
         uint16_t flags = 0, next = 0;
-        vqf_or_rd64(o, base, &addr);
-        vqf_or_rd32(o, base + 8, &len);
-        vqf_or_rd16(o, base + 12, &flags);
-        vqf_or_rd16(o, base + 14, &next);
+        const uint8_t *dp = vqf_or_ptr(o, base, 16);
+        if (dp) { /* the whole descriptor mapped: decode it in place (2.7.5) */
+            addr = vqf_le64(dp);
+            len = vqf_le32(dp + 8);
+            flags = vqf_le16(dp + 12);
+            next = vqf_le16(dp + 14);
+        } else {
+            vqf_or_rd64(o, base, &addr);
+            vqf_or_rd32(o, base + 8, &len);
+            vqf_or_rd16(o, base + 12, &flags);
+            vqf_or_rd16(o, base + 14, &next);
+        }
         w->ndesc++;
-        if (len && !or_feat(q->feat, VIRTIO_F_ACCESS_PLATFORM) && !vqf_mem_xlate(o->setup.mem, addr, len)) {
+        if (len && !or_feat(q->feat, VIRTIO_F_ACCESS_PLATFORM) && !vqf_or_ptr(o, addr, len)) {
             /* 6.1: without ACCESS_PLATFORM, buffers are guest memory */
             vqf_or_bad(o, q, VQF_CL_RSVD_05, D, head, addr, len, "descriptor addresses memory outside the guest");
             return false;
@@ -271,7 +288,7 @@ static bool walk_chain(struct vqf_oracle *o, struct oq *q, uint16_t head, struct
                 vqf_or_rd32(o, eb + 8, &el);
                 vqf_or_rd16(o, eb + 12, &ef);
                 vqf_or_rd16(o, eb + 14, &en);
-                if (el && !or_feat(q->feat, VIRTIO_F_ACCESS_PLATFORM) && !vqf_mem_xlate(o->setup.mem, ea, el)) {
+                if (el && !or_feat(q->feat, VIRTIO_F_ACCESS_PLATFORM) && !vqf_or_ptr(o, ea, el)) {
                     vqf_or_bad(o, q, VQF_CL_RSVD_05, D, head, ea, el, "indirect entry addresses memory outside the guest");
                     return false;
                 }
@@ -361,6 +378,10 @@ void vqf_or_bbox_add(struct oq *q, uint64_t a, uint64_t len)
         q->rlo = a;
     if (a + len > q->rhi || a + len < a)
         q->rhi = a + len < a ? UINT64_MAX : a + len;
+    if (q->rlo < q->near_lo)
+        q->near_lo = q->rlo;
+    if (q->rhi > q->near_hi)
+        q->near_hi = q->rhi;
 }
 
 static void publish_chain(struct vqf_oracle *o, struct oq *q, uint16_t head)
@@ -412,13 +433,39 @@ static void publish_chain(struct vqf_oracle *o, struct oq *q, uint16_t head)
         const struct oseg *s = &q->iseg[(size_t)head * OQ_IND_MAX + i];
         vqf_or_bbox_add(q, s->addr, s->len);
     }
-    c->out_pos = (uint16_t)q->nout;
-    q->outlist[q->nout++] = head;
+    vqf_or_out_add(q, head);
     if (or_feat(q->feat, VIRTIO_F_IN_ORDER)) {
         q->order[(q->order_head + q->order_len) % q->num] = head;
         q->order_len++;
     }
     vqf_or_dev_publish(o, q, (unsigned)(q - o->q), head);
+}
+
+static void span_add(uint64_t *lo, uint64_t *hi, const struct oseg *s)
+{
+    uint64_t end = s->addr + s->len < s->addr ? UINT64_MAX : s->addr + s->len;
+    if (s->addr < *lo)
+        *lo = s->addr;
+    if (end > *hi)
+        *hi = end;
+}
+
+void vqf_or_out_add(struct oq *q, uint16_t head)
+{
+    const struct ochain *c = &q->ch[head];
+    struct ospan *p = &q->out_span[q->nout];
+    p->dlo = p->ilo = UINT64_MAX;
+    p->dhi = p->ihi = 0;
+    uint32_t slot = head;
+    for (unsigned d = 0; d < c->ndesc; d++) {
+        span_add(&p->dlo, &p->dhi, &q->dseg[slot]);
+        slot = q->dnext[slot];
+    }
+    for (unsigned e = 0; e < c->nind && e < OQ_IND_MAX; e++)
+        span_add(&p->ilo, &p->ihi, &q->iseg[(size_t)head * OQ_IND_MAX + e]);
+    q->ch[head].out_pos = (uint16_t)q->nout;
+    q->out_id[q->nout] = c->id;
+    q->outlist[q->nout++] = head;
 }
 
 void vqf_or_retire(struct oq *q, uint16_t head)
@@ -434,10 +481,14 @@ void vqf_or_retire(struct oq *q, uint16_t head)
     }
     uint16_t last = q->outlist[--q->nout];
     q->outlist[c->out_pos] = last;
+    q->out_span[c->out_pos] = q->out_span[q->nout];
+    q->out_id[c->out_pos] = q->out_id[q->nout];
     q->ch[last].out_pos = c->out_pos;
     if (q->nout == 0) {
         q->rlo = UINT64_MAX;
         q->rhi = 0;
+        q->near_lo = q->hull_lo;
+        q->near_hi = q->hull_hi;
     }
 }
 
@@ -668,6 +719,8 @@ static bool access_allowed_elsewhere(const struct vqf_oracle *o, uint64_t gpa, u
         if (q->nout == 0 || gpa >= q->rhi || gpa + len <= q->rlo)
             continue;
         for (uint32_t i = 0; i < q->nout; i++) {
+            if (!vqf_or_out_near(q, i, gpa, len))
+                continue;
             const struct oseg *s = hit_seg(q, q->outlist[i], gpa, len);
             if (s && (s->write == 1) == want_write)
                 return true;
@@ -686,6 +739,8 @@ void vqf_or_dev_buffer_write(struct vqf_oracle *o, struct oq *q, uint64_t gpa, u
         return;
     }
     for (uint32_t i = 0; i < q->nout; i++) {
+        if (!vqf_or_out_near(q, i, gpa, len))
+            continue;
         uint16_t h = q->outlist[i];
         struct ochain *c = &q->ch[h];
         uint32_t slot = h;
@@ -748,6 +803,8 @@ void vqf_or_dev_buffer_read(struct vqf_oracle *o, struct oq *q, uint64_t gpa, ui
     if (hs && hs->write == 0)
         return;
     for (uint32_t i = 0; i < q->nout; i++) {
+        if (!vqf_or_out_near(q, i, gpa, len))
+            continue;
         uint16_t h = q->outlist[i];
         struct ochain *c = &q->ch[h];
         if (hit_seg(q, h, gpa, len))
@@ -782,6 +839,8 @@ void vqf_or_drv_buffer_write(struct vqf_oracle *o, struct oq *q, uint64_t gpa, u
     if (q->nout == 0 || gpa >= q->rhi || gpa + len <= q->rlo)
         return;
     for (uint32_t i = 0; i < q->nout; i++) {
+        if (!vqf_or_out_near(q, i, gpa, len))
+            continue;
         uint16_t h = q->outlist[i];
         struct ochain *c = &q->ch[h];
         uint32_t slot = h;
@@ -816,9 +875,7 @@ static bool covers(uint64_t gpa, uint64_t len, uint64_t field, unsigned flen)
 void vqf_or_split_access(struct vqf_oracle *o, unsigned qi, unsigned side, unsigned kind, uint64_t gpa,
                          uint64_t len)
 {
-    struct oq *q = &o->q[qi];
-    if (vqf_or_far(q, gpa, len))
-        return;
+    struct oq *q = &o->q[qi]; /* the caller checked !vqf_or_far(q, gpa, len) */
     uint32_t size = q->num;
     uint64_t end = gpa + len;
     bool plain = len && end > gpa;

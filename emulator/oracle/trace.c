@@ -3,68 +3,11 @@
 
 #include <inttypes.h>
 
-/* One 64-bit mixing step per field (multiply-xorshift): cheap, and every field of every
- * event changes the fingerprint. */
-static inline uint64_t mix(uint64_t h, uint64_t v)
-{
-    h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
-    h *= 0xbf58476d1ce4e5b9ull;
-    return h ^ (h >> 31);
-}
-
 void vqf_trace_reset(struct vqf_trace *t)
 {
     /* Entries beyond count are never read, so they need no clearing. */
     t->count = 0;
     t->hash = 0xcbf29ce484222325ull;
-}
-
-static inline struct vqf_trace_entry *next(struct vqf_trace *t, unsigned type, unsigned side, unsigned kind)
-{
-    struct vqf_trace_entry *e = &t->e[t->count & (VQF_TRACE_CAP - 1)];
-    t->count++;
-    e->type = (uint8_t)type;
-    e->side = (uint8_t)side;
-    e->kind = (uint16_t)kind;
-    t->hash = mix(t->hash, ((uint64_t)type << 40) | ((uint64_t)side << 32) | kind);
-    return e;
-}
-
-void vqf_trace_record_access(struct vqf_trace *t, unsigned side, unsigned kind, uint64_t gpa, uint64_t len)
-{
-    struct vqf_trace_entry *e = next(t, VQF_TR_ACCESS, side, kind);
-    e->a = e->b = e->c = 0;
-    e->gpa = gpa;
-    e->len = len;
-    t->hash = mix(mix(t->hash, gpa), len);
-}
-
-void vqf_trace_record_event(struct vqf_trace *t, unsigned side, unsigned ev, uint32_t a, uint32_t b, uint32_t c)
-{
-    struct vqf_trace_entry *e = next(t, VQF_TR_EVENT, side, ev);
-    e->a = a;
-    e->b = b;
-    e->c = c;
-    e->gpa = e->len = 0;
-    t->hash = mix(mix(t->hash, ((uint64_t)a << 32) | b), c);
-}
-
-void vqf_trace_record_barrier(struct vqf_trace *t, unsigned side, unsigned kind)
-{
-    struct vqf_trace_entry *e = next(t, VQF_TR_BARRIER, side, kind);
-    e->a = e->b = e->c = 0;
-    e->gpa = e->len = 0;
-}
-
-void vqf_trace_record_mmio(struct vqf_trace *t, unsigned side, bool is_write, uint32_t off, unsigned size,
-                           uint32_t val)
-{
-    struct vqf_trace_entry *e = next(t, VQF_TR_MMIO, side, is_write ? 1u : 0u);
-    e->a = off;
-    e->b = val;
-    e->c = size;
-    e->gpa = e->len = 0;
-    t->hash = mix(mix(t->hash, ((uint64_t)off << 32) | val), size);
 }
 
 const struct vqf_trace_entry *vqf_trace_at(const struct vqf_trace *t, uint64_t i)

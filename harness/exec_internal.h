@@ -50,6 +50,10 @@ void vqf_rec_print_tail(const struct vqf_exec *x, FILE *out, unsigned max);
 struct vqf_shadow_queue {
     uint16_t num;
     uint32_t ready;
+    /* Largest size this queue was made ready with since the last device reset: the work bound
+     * counts it even after a QueueReset write, which a device may not honour when the lying
+     * driver has broken the status sequence (the device then keeps serving that ring). */
+    uint16_t bound_num;
     uint64_t desc, driver, device;
     uint16_t used_slot; /* packed: next used slot of the device (from its publish events) */
     bool used_wrap;

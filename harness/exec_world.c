@@ -97,6 +97,8 @@ static void shadow_write(struct vqf_exec *x, uint32_t off, uint32_t val)
     case VIRTIO_MMIO_QUEUE_READY:
         if (s) {
             s->ready = val;
+            if (val && s->num > s->bound_num)
+                s->bound_num = s->num;
             s->used_slot = 0;      /* packed rings start at slot 0, wrap counter 1 (2.8.1) */
             s->used_wrap = true;
             s->used_known = true;
@@ -122,7 +124,7 @@ static void shadow_write(struct vqf_exec *x, uint32_t off, uint32_t val)
         if (val == 0) {
             /* Device reset (2.4): queues are gone; the lying device's status lies end with it. */
             for (unsigned i = 0; i < VQF_X_MAXQ; i++)
-                x->sq[i].ready = 0;
+                x->sq[i].ready = x->sq[i].bound_num = 0;
             x->lies.needs_reset = false;
         }
         break;
@@ -416,13 +418,14 @@ void vqf_x_driver_activity(struct vqf_exec *x) { x->dev_work_epoch = 0; }
 
 /* Unbounded work per kick: an honest device only consumes what the driver made available
  * (at most the queue size of each queue between two driver actions), plus as much again for
- * work that follows from it (net loopback rx), plus slack. */
+ * work that follows from it (net loopback rx), plus slack. Every queue made ready since the
+ * last device reset counts, at the largest size it had: the register writes do not prove the
+ * device took a queue down. */
 uint64_t vqf_x_work_bound(const struct vqf_exec *x)
 {
     uint64_t total = 0;
     for (unsigned q = 0; q < VQF_X_MAXQ; q++)
-        if (x->sq[q].ready)
-            total += x->sq[q].num;
+        total += x->sq[q].ready && x->sq[q].num > x->sq[q].bound_num ? x->sq[q].num : x->sq[q].bound_num;
     return 2 * total + 64;
 }
 

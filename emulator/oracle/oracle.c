@@ -299,6 +299,11 @@ static void dev_access_lifecycle(struct vqf_oracle *o, unsigned side, unsigned k
 {
     if (!o->in_dev_step || o->xport_lied)
         return;
+    /* A raw descriptor from a lying driver may point the device at any memory, a queue's old or
+     * idle ring included: while any queue is tainted, where the device goes is not its fault. */
+    for (unsigned i = 0; i < OQ_MAX; i++)
+        if (o->q[i].taint_dev)
+            return;
     for (unsigned i = 0; i < OQ_MAX; i++) {
         struct oq *q = &o->q[i];
         if (q->live && q->old_valid && !vqf_or_split_touches(q, gpa, len) && old_touches(q, gpa, len) &&

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench/bench_time.h"
 #include "emulator/mem.h"
 #include "emulator/ring/vq.h"
 
@@ -45,25 +46,6 @@ static const char *const size_names[NSIZES] = {"64KiB", "256KiB", "1MiB", "4MiB"
 #define BUF_BASE 0x18000ull /* request/response slots */
 #define SLOT_BYTES 576ull   /* REQ_LEN + RESP_LEN, 64-byte aligned */
 #define NSLOTS 48u          /* 48 * 576 = 27 KiB: the last slot ends before 0x20000 (64 KiB) */
-
-static double now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof(v[0]), cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 static void ring_cfg(struct vqf_ring_cfg *cfg, enum vqf_ring_format fmt)
 {
@@ -184,26 +166,26 @@ int main(int argc, char **argv)
                 chunks[s] = n;
             else if (n != chunks[s])
                 ok = 0;
-            double t0 = now_ns();
+            double t0 = bench_now_ns();
             vqf_mem_reset(&mem[s]);
-            t[s][r] = now_ns() - t0;
+            t[s][r] = bench_now_ns() - t0;
         }
     for (long r = 0; r < reps; r++)
         paired[r] = t[NSIZES - 1][r] / (t[0][r] > 0 ? t[0][r] : 1);
-    double ratio = median(paired, (int)reps);
+    double ratio = bench_median(paired, (int)reps);
     double ns[NSIZES], full_ns[NSIZES];
     for (int s = 0; s < NSIZES; s++)
-        ns[s] = median(t[s], (int)reps);
+        ns[s] = bench_median(t[s], (int)reps);
     /* The naive alternative, for contrast: zero the whole main region. */
     for (int r = 0; r < FULL_REPS; r++)
         for (int s = 0; s < NSIZES; s++) {
-            double t0 = now_ns();
+            double t0 = bench_now_ns();
             memset(mem[s].r[0].host, 0, (size_t)mem[s].r[0].size);
             __atomic_signal_fence(__ATOMIC_SEQ_CST);
-            full[s][r] = now_ns() - t0;
+            full[s][r] = bench_now_ns() - t0;
         }
     for (int s = 0; s < NSIZES; s++) {
-        full_ns[s] = median(full[s], FULL_REPS);
+        full_ns[s] = bench_median(full[s], FULL_REPS);
         ok &= chunks[s] == chunks[0];
     }
     for (int s = 0; s < NSIZES; s++)

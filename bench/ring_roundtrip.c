@@ -38,6 +38,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "bench/bench_time.h"
 #include "emulator/oracle/oracle.h"
 #include "emulator/ring/vq.h"
 #include "vqfuzz/virtio.h"
@@ -46,19 +47,6 @@
 #define REPS 201
 #define MAX_RETRY 20
 #define BUF_GPA 0x80000ull
-
-static double now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 static volatile uint64_t sink; /* keeps results alive */
 
@@ -329,9 +317,9 @@ static double timed_rep(enum kind k, struct floor_ring *fr, struct vq_pair *vp, 
     double t = 0;
     for (int a = 0; a < MAX_RETRY; a++) {
         long c0 = ctx_switches();
-        double t0 = now_ns();
+        double t0 = bench_now_ns();
         uint64_t done = run_kind(k, fr, vp, n);
-        t = (now_ns() - t0) / (double)n;
+        t = (bench_now_ns() - t0) / (double)n;
         if (done != n)
             *ok = 0;
         if (ctx_switches() == c0)
@@ -341,12 +329,6 @@ static double timed_rep(enum kind k, struct floor_ring *fr, struct vq_pair *vp, 
     return t;
 }
 
-/* Median of n values (sorts them). */
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof(v[0]), cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 /* Round trips per timed repetition: the oracle kinds cost tens of times more per trip, so
  * they run fewer to keep their repetitions as short as the others' (a fraction of a time
  * slice; times are per trip either way). */
@@ -364,7 +346,7 @@ static double paired_ratio(double t[K_COUNT][REPS], enum kind num, enum kind den
     double rr[REPS];
     for (int r = 0; r < REPS; r++)
         rr[r] = t[num][r] / t[den][r];
-    return median(rr, REPS);
+    return bench_median(rr, REPS);
 }
 
 struct result {
@@ -413,7 +395,7 @@ static int measure(struct vqf_mem *mem, struct vqf_oracle **oracle, int nkinds, 
                 res->oracle_on_off[k] = paired_ratio(t, (enum kind)k, (enum kind)(k - K_SPLIT_ORACLE + K_SPLIT));
         }
         for (int k = 0; k < nkinds; k++)
-            res->ns[k] = median(t[k], REPS);
+            res->ns[k] = bench_median(t[k], REPS);
     }
     for (int k = K_SPLIT; k < nkinds; k++)
         if (vq_teardown(&vp[k - 1], &mem[k - 1]) != 0)

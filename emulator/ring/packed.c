@@ -291,18 +291,7 @@ RING_HOT int dev_pop_one(struct vqf_packed_dev *q, struct vqf_chain *c, uint16_t
     }
     q->next_avail = slot;
     q->avail_wrap = wrap;
-    bool w = (flags & VIRTQ_DESC_F_WRITE) != 0;
-    c->seg[0].addr = addr;
-    c->seg[0].len = len;
-    c->seg[0].write = w;
-    c->id = id;
-    c->ndesc = 1;
-    c->slot = first;
-    c->nseg = 1;
-    c->nout = !w;
-    c->nin = w;
-    c->out_len = w ? 0 : len;
-    c->in_len = w ? len : 0;
+    ring_chain_one(c, id, first, addr, len, (flags & VIRTQ_DESC_F_WRITE) != 0);
     if (q->kick_desc)
         dev_write_kick_event(q, obs);
     ring_event(&q->dma, VQF_EV_DEV_POP, q->cfg.index, id, 1, obs);

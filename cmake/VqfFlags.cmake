@@ -32,3 +32,15 @@ if(LIB_FUZZING_ENGINE MATCHES "-fsanitize=fuzzer")
   # Tools built beside the targets (seed compiler, CLI) link the coverage callbacks too.
   add_link_options(-fsanitize=fuzzer-no-link)
 endif()
+
+# Coverage feedback only for the code under test (devices, drivers, rings, transport, user
+# adapters): cmake/sancov-ignorelist.txt names what is left out and why.
+set(VQF_SANCOV_IGNORELIST "${CMAKE_CURRENT_LIST_DIR}/sancov-ignorelist.txt")
+if(CMAKE_C_COMPILER MATCHES "afl-clang")
+  # afl-clang-fast instruments with its own pass, which reads the list from the environment.
+  set(CMAKE_C_COMPILER_LAUNCHER ${CMAKE_COMMAND} -E env "AFL_LLVM_DENYLIST=${VQF_SANCOV_IGNORELIST}")
+elseif(CMAKE_C_COMPILER_ID MATCHES "Clang" AND
+       (LIB_FUZZING_ENGINE MATCHES "-fsanitize=fuzzer" OR CMAKE_C_FLAGS MATCHES "fsanitize=fuzzer|fsanitize-coverage"))
+  # (only where sanitizer coverage is on: clang rejects the list as unused otherwise)
+  add_compile_options(-fsanitize-coverage-ignorelist=${VQF_SANCOV_IGNORELIST})
+endif()

@@ -148,6 +148,19 @@ void vqf_mem_mark_dirty(struct vqf_mem *m, uint64_t gpa, uint64_t len)
     }
 }
 
+/* Zero one whole dirty chunk with wide stores. A plain memset of a size the compiler can
+ * bound becomes an inline `rep stos` with gcc, whose start-up costs more than the 256 bytes
+ * themselves; the per-input reset zeroes tens of chunks. */
+typedef uint64_t zero_vec __attribute__((vector_size(16), aligned(1), may_alias));
+static inline void zero_chunk(uint8_t *p)
+{
+    const zero_vec z = {0, 0};
+    zero_vec *v = (zero_vec *)(void *)p;
+    _Static_assert(VQF_MEM_CHUNK == 16 * sizeof(zero_vec), "zero_chunk writes 256 bytes");
+    v[0] = z, v[1] = z, v[2] = z, v[3] = z, v[4] = z, v[5] = z, v[6] = z, v[7] = z;
+    v[8] = z, v[9] = z, v[10] = z, v[11] = z, v[12] = z, v[13] = z, v[14] = z, v[15] = z;
+}
+
 void vqf_mem_reset(struct vqf_mem *m)
 {
     for (uint32_t i = 0; i < m->ndirty; i++) {
@@ -159,8 +172,11 @@ void vqf_mem_reset(struct vqf_mem *m)
             ri++;
         const struct vqf_mem_region *r = &m->r[ri];
         uint64_t off = (uint64_t)(c - r->chunk_base) << VQF_MEM_CHUNK_SHIFT;
-        uint64_t n = r->size - off < VQF_MEM_CHUNK ? r->size - off : VQF_MEM_CHUNK;
-        memset(r->host + off, 0, (size_t)n);
+        uint8_t *p = r->host + off;
+        if (__builtin_expect(r->size - off >= VQF_MEM_CHUNK, 1))
+            zero_chunk(p);
+        else
+            memset(p, 0, (size_t)(r->size - off));
     }
     m->ndirty = 0;
     m->naccess = 0;

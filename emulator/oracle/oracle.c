@@ -113,7 +113,7 @@ void vqf_or_refresh(struct vqf_oracle *o)
 {
     bool quiet = (o->status & VIRTIO_STATUS_DRIVER_OK) && !o->reset_written && !o->suspended;
     o->nlive = 0;
-    for (unsigned i = 0; i < OQ_MAX; i++) {
+    for (unsigned i = 0; i < o->q_hi; i++) {
         const struct oq *q = &o->q[i];
         if (q->live)
             o->live_idx[o->nlive++] = (uint8_t)i;
@@ -123,8 +123,9 @@ void vqf_or_refresh(struct vqf_oracle *o)
     o->lifecycle_quiet = quiet;
 }
 
-/* Judge one access against every live queue it concerns. Inline into the observer: it runs
- * for every logged access, and most accesses concern one queue. */
+/* Judge one access against every live queue it concerns. Inline into its two callers (the
+ * read path of the observer and the pending-write flush): it runs for every logged access,
+ * and most accesses concern one queue. */
 __attribute__((always_inline)) static inline void process(struct vqf_oracle *o, unsigned side, unsigned kind,
                                                           uint64_t gpa, uint64_t len)
 {
@@ -141,40 +142,68 @@ __attribute__((always_inline)) static inline void process(struct vqf_oracle *o, 
     }
 }
 
-/* Judge the write seen last: its bytes are in memory by now. Inline: every observer call
- * starts with it, and most find nothing pending. */
-__attribute__((always_inline)) static inline void flush(struct vqf_oracle *o)
+/* Judge the pending write: its bytes are in memory by now. Out of line, so that the observer
+ * entries that find nothing pending (most) stay small leaf functions. */
+__attribute__((noinline)) static void flush_pending(struct vqf_oracle *o)
 {
-    if (o->pend) {
-        o->pend = false;
-        process(o, o->pend_side, VQF_ACC_WRITE, o->pend_gpa, o->pend_len);
-        if (__builtin_expect(o->ord.on, 0))
-            vqf_or_order_write(o, o->pend_side, o->pend_gpa, o->pend_len);
-    }
+    o->pend = false;
+    process(o, o->pend_side, VQF_ACC_WRITE, o->pend_gpa, o->pend_len);
+    if (__builtin_expect(o->ord.on, 0))
+        vqf_or_order_write(o, o->pend_side, o->pend_gpa, o->pend_len);
 }
 
-static void obs_access(void *ctx, unsigned side, unsigned kind, uint64_t gpa, uint64_t len)
+/* Judge the write seen last, if any (every entry into the oracle starts with it). */
+static inline void flush(struct vqf_oracle *o)
 {
-    struct vqf_oracle *o = ctx;
-    vqf_trace_record_access(&o->trace, side, kind, gpa, len);
-    flush(o);
+    if (o->pend)
+        flush_pending(o);
+}
+
+/* A read: judged at once (out of line for the same reason as flush_pending). */
+__attribute__((noinline)) static void access_read(struct vqf_oracle *o, unsigned side, uint64_t gpa, uint64_t len)
+{
+    process(o, side, VQF_ACC_READ, gpa, len);
+    if (__builtin_expect(o->ord.on, 0))
+        vqf_or_order_read(o, side, gpa, len);
+}
+
+/* The observer entries record the event, judge the pending write (if any), then the event
+ * itself. Each is written so that its common path makes no call but a tail call: it then
+ * needs no saved registers, and it runs for every record of every observed ring operation.
+ * The *_rest functions are the part after the flush, shared by both paths. */
+__attribute__((always_inline)) static inline void access_rest(struct vqf_oracle *o, unsigned side, unsigned kind,
+                                                              uint64_t gpa, uint64_t len)
+{
     if (kind == VQF_ACC_WRITE) {
         o->pend = true;
         o->pend_side = side;
         o->pend_gpa = gpa;
         o->pend_len = len;
     } else {
-        process(o, side, kind, gpa, len);
-        if (__builtin_expect(o->ord.on, 0))
-            vqf_or_order_read(o, side, gpa, len);
+        access_read(o, side, gpa, len);
     }
 }
 
-static void obs_event(void *ctx, unsigned side, unsigned ev, uint32_t a, uint32_t b, uint32_t c)
+__attribute__((noinline)) static void access_flushed(struct vqf_oracle *o, unsigned side, unsigned kind,
+                                                     uint64_t gpa, uint64_t len)
+{
+    flush_pending(o);
+    access_rest(o, side, kind, gpa, len);
+}
+
+static void obs_access(void *ctx, unsigned side, unsigned kind, uint64_t gpa, uint64_t len)
 {
     struct vqf_oracle *o = ctx;
-    vqf_trace_record_event(&o->trace, side, ev, a, b, c);
-    flush(o);
+    vqf_trace_record_access(&o->trace, side, kind, gpa, len);
+    if (__builtin_expect(o->pend, 0))
+        access_flushed(o, side, kind, gpa, len);
+    else
+        access_rest(o, side, kind, gpa, len);
+}
+
+/* The rare events the oracle acts on (out of line: most events are only recorded). */
+__attribute__((noinline)) static void event_act(struct vqf_oracle *o, unsigned side, unsigned ev, uint32_t a)
+{
     if (ev == VQF_EV_DEV_IRQ) {
         vqf_or_xport_irq(o, a);
         if (a & VIRTIO_MMIO_INT_VRING)
@@ -189,11 +218,31 @@ static void obs_event(void *ctx, unsigned side, unsigned ev, uint32_t a, uint32_
     }
 }
 
-static void obs_barrier(void *ctx, unsigned side, unsigned kind)
+__attribute__((always_inline)) static inline void event_rest(struct vqf_oracle *o, unsigned side, unsigned ev,
+                                                             uint32_t a)
+{
+    if (ev == VQF_EV_DEV_IRQ || ev == VQF_EV_DEV_STEP || ev == VQF_EV_DEV_ERROR)
+        event_act(o, side, ev, a);
+}
+
+__attribute__((noinline)) static void event_flushed(struct vqf_oracle *o, unsigned side, unsigned ev, uint32_t a)
+{
+    flush_pending(o);
+    event_rest(o, side, ev, a);
+}
+
+static void obs_event(void *ctx, unsigned side, unsigned ev, uint32_t a, uint32_t b, uint32_t c)
 {
     struct vqf_oracle *o = ctx;
-    vqf_trace_record_barrier(&o->trace, side, kind);
-    flush(o);
+    vqf_trace_record_event(&o->trace, side, ev, a, b, c);
+    if (__builtin_expect(o->pend, 0))
+        event_flushed(o, side, ev, a);
+    else
+        event_rest(o, side, ev, a);
+}
+
+__attribute__((always_inline)) static inline void barrier_rest(struct vqf_oracle *o, unsigned side, unsigned kind)
+{
     if (side == VQF_SIDE_DRIVER) {
         o->drv_barriers++;
         if (kind == VQF_BARRIER_WMB || kind == VQF_BARRIER_MB)
@@ -201,6 +250,22 @@ static void obs_barrier(void *ctx, unsigned side, unsigned kind)
         if (kind == VQF_BARRIER_MB)
             o->drv_need_mb = false;
     }
+}
+
+__attribute__((noinline)) static void barrier_flushed(struct vqf_oracle *o, unsigned side, unsigned kind)
+{
+    flush_pending(o);
+    barrier_rest(o, side, kind);
+}
+
+static void obs_barrier(void *ctx, unsigned side, unsigned kind)
+{
+    struct vqf_oracle *o = ctx;
+    vqf_trace_record_barrier(&o->trace, side, kind);
+    if (__builtin_expect(o->pend, 0))
+        barrier_flushed(o, side, kind);
+    else
+        barrier_rest(o, side, kind);
 }
 
 const struct vqf_observer *vqf_oracle_observer(struct vqf_oracle *o)
@@ -217,6 +282,8 @@ void vqf_oracle_mmio(struct vqf_oracle *o, bool is_write, uint32_t off, unsigned
     vqf_trace_record_mmio(&o->trace, VQF_SIDE_DRIVER, is_write, off, size, val);
     flush(o);
     vqf_or_mmio(o, is_write, off, size, val);
+    if (o->queue_sel < OQ_MAX && o->queue_sel >= o->q_hi)
+        o->q_hi = o->queue_sel + 1;
     if (is_write || off == VIRTIO_MMIO_STATUS)
         vqf_or_refresh(o);
 }

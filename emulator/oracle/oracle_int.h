@@ -70,6 +70,7 @@ struct oq {
     bool fresh_after_reset; /* re-enabled after a queue reset, no used publication yet (VQRST-02) */
     bool taint_drv;        /* the non-judged device lied (or wrote invisibly): do not judge the driver */
     uint16_t size;
+    uint32_t mask;         /* split: size - 1 (a power of two), for ring positions without a division */
     uint64_t feat;         /* negotiated features 0..63 when the queue went live */
     /* split */
     uint16_t avail_idx;    /* last avail idx published by the driver */
@@ -185,6 +186,10 @@ struct vqf_oracle {
     bool status_read_after_step; /* the last status read followed the last device step */
     /* hot-path summaries, recomputed after each register access (vqf_or_refresh) */
     uint8_t live_idx[OQ_MAX]; /* indexes of the live queues */
+    unsigned q_hi;         /* 1 + the highest QueueSel value below OQ_MAX written since the input
+                            * began: queues at or above it were never selected, so nothing ever
+                            * programmed them (oracle_xport.c reaches a queue only through
+                            * QueueSel) and they are neither live nor hold ring areas */
     unsigned nlive;
     bool lifecycle_quiet;  /* every programmed queue is live and running: no lifecycle rule can fire */
     bool susp_early;       /* SUSPEND written before DRIVER_OK */
@@ -239,7 +244,7 @@ static inline bool vqf_or_judged(const struct vqf_oracle *o, unsigned side)
 /* Record a finding if the clause is on and the side judged. Returns true if recorded or
  * if the side is not judged (so callers can taint shadow state either way). */
 void vqf_or_find(struct vqf_oracle *o, enum vqf_clause_id c, unsigned side, uint64_t v0, uint64_t v1,
-                 uint64_t v2, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+                 uint64_t v2, const char *fmt, ...) __attribute__((format(printf, 7, 8), cold));
 
 /* Host pointer of [gpa, gpa+n) for the oracle's own reads, or NULL where vqf_mem_xlate gives
  * NULL: the same answer, without its loop over regions for the region cached at
@@ -329,7 +334,7 @@ void vqf_or_q_clear(struct oq *q);
 #define SEG_IND 2 /* oseg.write of a descriptor that points to an indirect table */
 /* Report a violation by side on queue q, and taint q for judging the other side. */
 void vqf_or_bad(struct vqf_oracle *o, struct oq *q, enum vqf_clause_id c, unsigned side, uint64_t v0, uint64_t v1,
-                uint64_t v2, const char *what);
+                uint64_t v2, const char *what) __attribute__((cold));
 void vqf_or_taint(struct oq *q, unsigned liar);
 void vqf_or_bbox_add(struct oq *q, uint64_t a, uint64_t len);
 void vqf_or_retire(struct oq *q, uint16_t head);

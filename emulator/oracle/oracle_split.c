@@ -143,6 +143,7 @@ int vqf_or_split_enable(struct vqf_oracle *o, struct oq *q)
     if (vqf_or_q_reserve(q, n) < 0)
         return -1;
     q->size = (uint16_t)n;
+    q->mask = n - 1; /* n is a power of two, and num cannot change while the queue is ready */
     vqf_or_q_ranges(q, desc_len(q), avail_len(q), used_len(q));
     vqf_or_q_clear(q);
     q->stamp = 0;
@@ -362,7 +363,7 @@ static bool walk_chain(struct vqf_oracle *o, struct oq *q, uint16_t head, struct
         q->dnext[slot] = next;
         if (!(flags & VIRTQ_DESC_F_NEXT))
             return true;
-        if (in_order && next != (slot + 1) % size) {
+        if (in_order && next != ((slot + 1) & q->mask)) {
             vqf_or_bad(o, q, VQF_CL_SPLIT_DSC_06, D, head, slot, next, "IN_ORDER descriptor does not chain to the next slot");
             return false;
         }
@@ -412,7 +413,7 @@ static void publish_chain(struct vqf_oracle *o, struct oq *q, uint16_t head)
         return;
     }
     if (in_order)
-        q->io_next = (uint16_t)((head + w.ndesc) % q->num);
+        q->io_next = (uint16_t)((head + w.ndesc) & q->mask);
     vqf_or_dirty(q, head);
     c->out = 1;
     c->ind_write = w.ind_write;
@@ -435,7 +436,7 @@ static void publish_chain(struct vqf_oracle *o, struct oq *q, uint16_t head)
     }
     vqf_or_out_add(q, head);
     if (or_feat(q->feat, VIRTIO_F_IN_ORDER)) {
-        q->order[(q->order_head + q->order_len) % q->num] = head;
+        q->order[(q->order_head + q->order_len) & q->mask] = head;
         q->order_len++;
     }
     vqf_or_dev_publish(o, q, (unsigned)(q - o->q), head);
@@ -492,7 +493,7 @@ void vqf_or_retire(struct oq *q, uint16_t head)
     }
 }
 
-static void avail_publish(struct vqf_oracle *o, struct oq *q)
+__attribute__((noinline)) static void avail_publish(struct vqf_oracle *o, struct oq *q)
 {
     uint16_t now = 0;
     vqf_or_rd16(o, q->driver + VIRTQ_AVAIL_IDX, &now);
@@ -521,7 +522,7 @@ static void avail_publish(struct vqf_oracle *o, struct oq *q)
     vqf_or_xport_publish(o, q);
     for (uint16_t i = 0; i < k; i++) {
         uint16_t head = 0;
-        vqf_or_rd16(o, q->driver + VIRTQ_AVAIL_RING((uint16_t)(q->avail_idx + i) % q->num), &head);
+        vqf_or_rd16(o, q->driver + VIRTQ_AVAIL_RING((uint16_t)(q->avail_idx + i) & q->mask), &head);
         publish_chain(o, q, head);
     }
     q->avail_idx = now;
@@ -597,7 +598,7 @@ static void complete_one(struct vqf_oracle *o, struct oq *q, uint32_t id, uint32
     vqf_or_retire(q, (uint16_t)id);
 }
 
-static void used_publish(struct vqf_oracle *o, struct oq *q, unsigned qi)
+__attribute__((noinline)) static void used_publish(struct vqf_oracle *o, struct oq *q, unsigned qi)
 {
     const unsigned V = VQF_SIDE_DEVICE;
     uint16_t now = 0;
@@ -628,14 +629,14 @@ static void used_publish(struct vqf_oracle *o, struct oq *q, unsigned qi)
     bool in_order = or_feat(q->feat, VIRTIO_F_IN_ORDER);
     uint16_t pos = old;
     while (pos != now) {
-        uint32_t p = pos % q->num;
+        uint32_t p = pos & q->mask;
         if (!q->elem_written[p]) {
             /* Written invisibly, or not yet (then SPLIT-USD-01 fires when it is): the shadow
              * cannot follow this queue any further. */
             for (uint16_t r = pos; r != now; r++) {
-                if (!q->elem_written[r % q->num]) {
-                    vqf_or_dirty(q, r % q->num);
-                    q->elem_late[r % q->num] = 1;
+                if (!q->elem_written[r & q->mask]) {
+                    vqf_or_dirty(q, r & q->mask);
+                    q->elem_late[r & q->mask] = 1;
                 }
             }
             q->taint_dev = q->taint_drv = true;
@@ -656,23 +657,23 @@ static void used_publish(struct vqf_oracle *o, struct oq *q, unsigned qi)
         }
         /* IN_ORDER (2.7.9 / D-07): one entry may stand for a batch ending with id */
         uint32_t j = 0;
-        while (j < q->order_len && q->order[(q->order_head + j) % q->num] != id)
+        while (j < q->order_len && q->order[(q->order_head + j) & q->mask] != id)
             j++;
         uint16_t left = (uint16_t)(now - pos);
         if (j >= q->order_len || j + 1u > left) {
-            vqf_or_bad(o, q, VQF_CL_RSVD_18, V, id, q->order[q->order_head % q->num], left,
+            vqf_or_bad(o, q, VQF_CL_RSVD_18, V, id, q->order[q->order_head & q->mask], left,
                 "IN_ORDER used id is not the next buffer in avail order (id, expected, entries left)");
             return;
         }
         for (uint32_t s = 0; s < j; s++) {
-            uint16_t hh = q->order[q->order_head % q->num];
+            uint16_t hh = q->order[q->order_head & q->mask];
             /* D-07: the buffers a batch entry skips count as fully used */
             vqf_or_dev_complete(o, q, qi, hh, (uint32_t)q->ch[hh].wcap);
             vqf_or_retire(q, hh);
-            q->order_head = (q->order_head + 1) % q->num;
+            q->order_head = (q->order_head + 1) & q->mask;
             q->order_len--;
         }
-        q->order_head = (q->order_head + 1) % q->num;
+        q->order_head = (q->order_head + 1) & q->mask;
         q->order_len--;
         complete_one(o, q, id, len);
         pos = (uint16_t)(pos + j + 1);
@@ -872,8 +873,11 @@ static bool covers(uint64_t gpa, uint64_t len, uint64_t field, unsigned flen)
     return vqf_or_overlap(gpa, len, field, flen);
 }
 
-void vqf_or_split_access(struct vqf_oracle *o, unsigned qi, unsigned side, unsigned kind, uint64_t gpa,
-                         uint64_t len)
+/* The rules for one access, by side and kind. Compiled four times with constant side and
+ * kind (below), so that each copy holds only its own branch: a small function with few
+ * saved registers, reached by a tail call from vqf_or_split_access. */
+__attribute__((always_inline)) static inline void split_access(struct vqf_oracle *o, unsigned qi, unsigned side,
+                                                               unsigned kind, uint64_t gpa, uint64_t len)
 {
     struct oq *q = &o->q[qi]; /* the caller checked !vqf_or_far(q, gpa, len) */
     uint32_t size = q->num;
@@ -1030,7 +1034,7 @@ void vqf_or_split_access(struct vqf_oracle *o, unsigned qi, unsigned side, unsig
     {
         uint64_t ra = q->driver + VIRTQ_AVAIL_RING(0);
         if (in_avail && (uint16_t)(q->avail_idx - (uint16_t)q->dev_cons) != 0 &&
-            covers(gpa, len, ra + 2ull * (q->dev_cons % size), 2))
+            covers(gpa, len, ra + 2ull * (q->dev_cons & q->mask), 2))
             q->dev_cons++; /* the device took the next available entry */
         if (in_avail && !q->taint_dev && q->avail_total < size && gpa >= ra &&
             vqf_or_overlap(gpa, len, ra, 2ull * size) && (gpa - ra) / 2 >= q->avail_total) {
@@ -1081,6 +1085,43 @@ void vqf_or_split_access(struct vqf_oracle *o, unsigned qi, unsigned side, unsig
             q->irq_read_other = false;
             q->irq_dec_base = q->used_idx;
         }
+    }
+}
+
+__attribute__((noinline)) static void split_drv_write(struct vqf_oracle *o, unsigned qi, uint64_t gpa, uint64_t len)
+{
+    split_access(o, qi, VQF_SIDE_DRIVER, VQF_ACC_WRITE, gpa, len);
+}
+
+__attribute__((noinline)) static void split_drv_read(struct vqf_oracle *o, unsigned qi, uint64_t gpa, uint64_t len)
+{
+    split_access(o, qi, VQF_SIDE_DRIVER, VQF_ACC_READ, gpa, len);
+}
+
+__attribute__((noinline)) static void split_dev_write(struct vqf_oracle *o, unsigned qi, uint64_t gpa, uint64_t len)
+{
+    split_access(o, qi, VQF_SIDE_DEVICE, VQF_ACC_WRITE, gpa, len);
+}
+
+__attribute__((noinline)) static void split_dev_read(struct vqf_oracle *o, unsigned qi, uint64_t gpa, uint64_t len)
+{
+    split_access(o, qi, VQF_SIDE_DEVICE, VQF_ACC_READ, gpa, len);
+}
+
+void vqf_or_split_access(struct vqf_oracle *o, unsigned qi, unsigned side, unsigned kind, uint64_t gpa,
+                         uint64_t len)
+{
+    /* any kind but a write is judged as a read, any side but the two is not judged here */
+    if (side == VQF_SIDE_DRIVER) {
+        if (kind == VQF_ACC_WRITE)
+            split_drv_write(o, qi, gpa, len);
+        else
+            split_drv_read(o, qi, gpa, len);
+    } else if (side == VQF_SIDE_DEVICE) {
+        if (kind == VQF_ACC_WRITE)
+            split_dev_write(o, qi, gpa, len);
+        else
+            split_dev_read(o, qi, gpa, len);
     }
 }
 

@@ -365,27 +365,12 @@ static void blk_destroy(void *dev)
     free(b);
 }
 
-static uint32_t blk_mmio_read(void *dev, uint32_t off, unsigned size)
-{
-    return vqf_vdev_mmio_read(&((struct vqf_blk_dev *)dev)->vdev, off, size);
-}
-
-static void blk_mmio_write(void *dev, uint32_t off, unsigned size, uint32_t val)
-{
-    vqf_vdev_mmio_write(&((struct vqf_blk_dev *)dev)->vdev, off, size, val);
-}
-
-static int blk_poll(void *dev, unsigned budget)
-{
-    return vqf_vdev_poll(&((struct vqf_blk_dev *)dev)->vdev, budget);
-}
-
 const struct vqf_device_adapter vqf_blk_device = {
     .name = "blk",
     .device_id = VIRTIO_ID_BLOCK,
     .create = blk_create,
     .destroy = blk_destroy,
-    .mmio_read = blk_mmio_read,
-    .mmio_write = blk_mmio_write,
-    .poll = blk_poll,
+    .mmio_read = vqf_vdev_adapter_mmio_read,
+    .mmio_write = vqf_vdev_adapter_mmio_write,
+    .poll = vqf_vdev_adapter_poll,
 };

@@ -86,45 +86,6 @@ static bool cons_port_live(struct vqf_vdev *d, uint32_t p)
 
 /* ---- chain helpers (readable / writable part as one byte stream, 2.7.4) ---- */
 
-static int chain_read(struct vqf_vdev *d, const struct vqf_chain *c, uint32_t off, void *buf, uint32_t len)
-{
-    uint8_t *out = buf;
-    for (unsigned i = 0; i < c->nout && len; i++) {
-        const struct vqf_seg *s = &c->seg[i];
-        if (off >= s->len) {
-            off -= s->len;
-            continue;
-        }
-        uint32_t n = s->len - off < len ? s->len - off : len;
-        if (vqf_dma_read(&d->dma, s->addr + off, out, n) != 0)
-            return -1;
-        out += n;
-        len -= n;
-        off = 0;
-    }
-    return len ? -1 : 0;
-}
-
-static int chain_write(struct vqf_vdev *d, const struct vqf_chain *c, uint32_t off, const void *buf,
-                       uint32_t len)
-{
-    const uint8_t *in = buf;
-    for (unsigned i = c->nout; i < c->nseg && len; i++) {
-        const struct vqf_seg *s = &c->seg[i];
-        if (off >= s->len) {
-            off -= s->len;
-            continue;
-        }
-        uint32_t n = s->len - off < len ? s->len - off : len;
-        if (vqf_dma_write(&d->dma, s->addr + off, in, n) != 0)
-            return -1;
-        in += n;
-        len -= n;
-        off = 0;
-    }
-    return len ? -1 : 0;
-}
-
 /* Pop a chain of queue q and check its direction (5.3.6.1, CONS-03/04): a receive buffer
  * must be writable only, a transmit buffer readable only; anything else means the driver
  * broke the queue. 1, 0 (none), -1 (queue failed). */
@@ -189,7 +150,7 @@ static int cons_ctrl_deliver(struct vqf_vdev *d, unsigned budget)
         uint32_t written = 0;
         /* A buffer too small for a whole message is handed back empty; the message waits. */
         if (ch.in_len >= sizeof(buf)) {
-            if (chain_write(d, &ch, 0, buf, sizeof(buf)) != 0) {
+            if (vqf_vdev_chain_write(d, &ch, 0, buf, sizeof(buf)) != 0) {
                 vqf_vdev_fail(d, CONS_Q_CTRL_RX, VQF_ERR_ADDR);
                 break;
             }
@@ -256,7 +217,7 @@ static int cons_process_ctrl_tx(struct vqf_vdev *d, unsigned budget)
         uint8_t buf[VIRTIO_CONSOLE_CTRL_SIZE];
         /* A message shorter than the structure carries nothing the device can use. */
         if (ch.out_len >= sizeof(buf)) {
-            if (chain_read(d, &ch, 0, buf, sizeof(buf)) != 0) {
+            if (vqf_vdev_chain_read(d, &ch, 0, buf, sizeof(buf)) != 0) {
                 vqf_vdev_fail(d, CONS_Q_CTRL_TX, VQF_ERR_ADDR);
                 break;
             }
@@ -298,7 +259,7 @@ static int cons_process_tx(struct vqf_vdev *d, uint16_t q, unsigned budget)
         for (uint32_t off = 0; off < len;) {
             uint32_t tail = (p->head + p->count) % CONS_ECHO_BYTES;
             uint32_t n = CONS_ECHO_BYTES - tail < len - off ? CONS_ECHO_BYTES - tail : len - off;
-            if (chain_read(d, &ch, off, p->echo + tail, n) != 0) {
+            if (vqf_vdev_chain_read(d, &ch, off, p->echo + tail, n) != 0) {
                 vqf_vdev_fail(d, q, VQF_ERR_ADDR);
                 return done;
             }
@@ -333,7 +294,7 @@ static int cons_deliver_port(struct vqf_vdev *d, uint32_t pi, unsigned budget)
         uint32_t off = 0;
         while (off < len) {
             uint32_t n = CONS_ECHO_BYTES - p->head < len - off ? CONS_ECHO_BYTES - p->head : len - off;
-            if (chain_write(d, &ch, off, p->echo + p->head, n) != 0) {
+            if (vqf_vdev_chain_write(d, &ch, off, p->echo + p->head, n) != 0) {
                 vqf_vdev_fail(d, q, VQF_ERR_ADDR);
                 return done;
             }
@@ -476,27 +437,12 @@ static void cons_destroy(void *dev)
     free(c);
 }
 
-static uint32_t cons_mmio_read(void *dev, uint32_t off, unsigned size)
-{
-    return vqf_vdev_mmio_read(&((struct cons_dev *)dev)->vdev, off, size);
-}
-
-static void cons_mmio_write(void *dev, uint32_t off, unsigned size, uint32_t val)
-{
-    vqf_vdev_mmio_write(&((struct cons_dev *)dev)->vdev, off, size, val);
-}
-
-static int cons_dev_poll(void *dev, unsigned budget)
-{
-    return vqf_vdev_poll(&((struct cons_dev *)dev)->vdev, budget);
-}
-
 const struct vqf_device_adapter vqf_console_device = {
     .name = "console",
     .device_id = VIRTIO_ID_CONSOLE,
     .create = cons_create,
     .destroy = cons_destroy,
-    .mmio_read = cons_mmio_read,
-    .mmio_write = cons_mmio_write,
-    .poll = cons_dev_poll,
+    .mmio_read = vqf_vdev_adapter_mmio_read,
+    .mmio_write = vqf_vdev_adapter_mmio_write,
+    .poll = vqf_vdev_adapter_poll,
 };

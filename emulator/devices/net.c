@@ -92,47 +92,6 @@ static void net_pair_flush(struct net_pair *p)
 
 /* ---- chain helpers: bytes at a chain offset, readable or writable segments only ---- */
 
-/* Copy len bytes at offset off of the readable part of c into buf. 0, or -1 on a DMA fault. */
-static int chain_read(struct vqf_vdev *d, const struct vqf_chain *c, uint32_t off, void *buf, uint32_t len)
-{
-    uint8_t *out = buf;
-    for (unsigned i = 0; i < c->nout && len; i++) {
-        const struct vqf_seg *s = &c->seg[i];
-        if (off >= s->len) {
-            off -= s->len;
-            continue;
-        }
-        uint32_t n = s->len - off < len ? s->len - off : len;
-        if (vqf_dma_read(&d->dma, s->addr + off, out, n) != 0)
-            return -1;
-        out += n;
-        len -= n;
-        off = 0;
-    }
-    return len ? -1 : 0;
-}
-
-/* Write len bytes at offset off of the writable part of c. 0, or -1 on a DMA fault. */
-static int chain_write(struct vqf_vdev *d, const struct vqf_chain *c, uint32_t off, const void *buf,
-                       uint32_t len)
-{
-    const uint8_t *in = buf;
-    for (unsigned i = c->nout; i < c->nseg && len; i++) {
-        const struct vqf_seg *s = &c->seg[i];
-        if (off >= s->len) {
-            off -= s->len;
-            continue;
-        }
-        uint32_t n = s->len - off < len ? s->len - off : len;
-        if (vqf_dma_write(&d->dma, s->addr + off, in, n) != 0)
-            return -1;
-        in += n;
-        len -= n;
-        off = 0;
-    }
-    return len ? -1 : 0;
-}
-
 /* GPA of the byte at offset off of the writable part of c (0 if past the end). */
 static uint64_t chain_gpa(const struct vqf_chain *c, uint32_t off)
 {
@@ -170,7 +129,7 @@ static int net_tx_one(struct vqf_vdev *d, uint16_t q, struct vqf_vq_dev *vq, str
         return -1;
     }
     uint8_t hdr[VIRTIO_NET_HDR_SIZE];
-    if (chain_read(d, &c, 0, hdr, sizeof(hdr)) != 0) {
+    if (vqf_vdev_chain_read(d, &c, 0, hdr, sizeof(hdr)) != 0) {
         vqf_vdev_fail(d, q, VQF_ERR_ADDR);
         return -1;
     }
@@ -180,7 +139,7 @@ static int net_tx_one(struct vqf_vdev *d, uint16_t q, struct vqf_vq_dev *vq, str
     bool ok = pair_live && flen > 0 && flen <= NET_FRAME_MAX && net_tx_hdr_ok(hdr) && p->count < NET_FIFO_SLOTS;
     if (ok) {
         unsigned slot = (p->head + p->count) % NET_FIFO_SLOTS;
-        if (chain_read(d, &c, VIRTIO_NET_HDR_SIZE, p->frames + (size_t)slot * NET_FRAME_MAX, flen) != 0) {
+        if (vqf_vdev_chain_read(d, &c, VIRTIO_NET_HDR_SIZE, p->frames + (size_t)slot * NET_FRAME_MAX, flen) != 0) {
             vqf_vdev_fail(d, q, VQF_ERR_ADDR);
             return -1;
         }
@@ -243,7 +202,7 @@ static int net_process_ctrl(struct vqf_vdev *d, uint16_t q, unsigned budget)
         }
         uint8_t cmd[NET_CTRL_MAX];
         uint32_t len = c.out_len < NET_CTRL_MAX ? c.out_len : NET_CTRL_MAX;
-        if (chain_read(d, &c, 0, cmd, len) != 0) {
+        if (vqf_vdev_chain_read(d, &c, 0, cmd, len) != 0) {
             vqf_vdev_fail(d, q, VQF_ERR_ADDR);
             break;
         }
@@ -259,7 +218,7 @@ static int net_process_ctrl(struct vqf_vdev *d, uint16_t q, unsigned budget)
                 ack = VIRTIO_NET_OK;
             }
         }
-        if (chain_write(d, &c, 0, &ack, 1) != 0) {
+        if (vqf_vdev_chain_write(d, &c, 0, &ack, 1) != 0) {
             vqf_vdev_fail(d, q, VQF_ERR_ADDR);
             break;
         }
@@ -308,13 +267,13 @@ static int net_rx_copy(struct vqf_vdev *d, const struct vqf_chain *c, uint32_t c
 {
     if (off < VIRTIO_NET_HDR_SIZE) {
         uint32_t h = VIRTIO_NET_HDR_SIZE - off < len ? VIRTIO_NET_HDR_SIZE - off : len;
-        if (chain_write(d, c, coff, hdr + off, h) != 0)
+        if (vqf_vdev_chain_write(d, c, coff, hdr + off, h) != 0)
             return -1;
         coff += h;
         off += h;
         len -= h;
     }
-    if (len && chain_write(d, c, coff, frame + (off - VIRTIO_NET_HDR_SIZE), len) != 0)
+    if (len && vqf_vdev_chain_write(d, c, coff, frame + (off - VIRTIO_NET_HDR_SIZE), len) != 0)
         return -1;
     return 0;
 }
@@ -566,27 +525,12 @@ static void net_destroy(void *dev)
     free(n);
 }
 
-static uint32_t net_mmio_read(void *dev, uint32_t off, unsigned size)
-{
-    return vqf_vdev_mmio_read(&((struct net_dev *)dev)->vdev, off, size);
-}
-
-static void net_mmio_write(void *dev, uint32_t off, unsigned size, uint32_t val)
-{
-    vqf_vdev_mmio_write(&((struct net_dev *)dev)->vdev, off, size, val);
-}
-
-static int net_dev_poll(void *dev, unsigned budget)
-{
-    return vqf_vdev_poll(&((struct net_dev *)dev)->vdev, budget);
-}
-
 const struct vqf_device_adapter vqf_net_device = {
     .name = "net",
     .device_id = VIRTIO_ID_NET,
     .create = net_create,
     .destroy = net_destroy,
-    .mmio_read = net_mmio_read,
-    .mmio_write = net_mmio_write,
-    .poll = net_dev_poll,
+    .mmio_read = vqf_vdev_adapter_mmio_read,
+    .mmio_write = vqf_vdev_adapter_mmio_write,
+    .poll = vqf_vdev_adapter_poll,
 };

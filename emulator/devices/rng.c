@@ -134,27 +134,12 @@ static void rng_destroy(void *dev)
     free(r);
 }
 
-static uint32_t rng_mmio_read(void *dev, uint32_t off, unsigned size)
-{
-    return vqf_vdev_mmio_read(&((struct rng_dev *)dev)->vdev, off, size);
-}
-
-static void rng_mmio_write(void *dev, uint32_t off, unsigned size, uint32_t val)
-{
-    vqf_vdev_mmio_write(&((struct rng_dev *)dev)->vdev, off, size, val);
-}
-
-static int rng_poll(void *dev, unsigned budget)
-{
-    return vqf_vdev_poll(&((struct rng_dev *)dev)->vdev, budget);
-}
-
 const struct vqf_device_adapter vqf_rng_device = {
     .name = "rng",
     .device_id = VIRTIO_ID_RNG,
     .create = rng_create,
     .destroy = rng_destroy,
-    .mmio_read = rng_mmio_read,
-    .mmio_write = rng_mmio_write,
-    .poll = rng_poll,
+    .mmio_read = vqf_vdev_adapter_mmio_read,
+    .mmio_write = vqf_vdev_adapter_mmio_write,
+    .poll = vqf_vdev_adapter_poll,
 };

@@ -561,3 +561,54 @@ void vqf_vdev_destroy(struct vqf_vdev *d)
     d->segs = NULL;
     d->seg_cap = 0;
 }
+
+int vqf_vdev_chain_read(struct vqf_vdev *d, const struct vqf_chain *c, uint32_t off, void *buf, uint32_t len)
+{
+    uint8_t *out = buf;
+    for (unsigned i = 0; i < c->nout && len; i++) {
+        const struct vqf_seg *s = &c->seg[i];
+        if (off >= s->len) {
+            off -= s->len;
+            continue;
+        }
+        uint32_t n = s->len - off < len ? s->len - off : len;
+        if (vqf_dma_read(&d->dma, s->addr + off, out, n) != 0)
+            return -1;
+        out += n;
+        len -= n;
+        off = 0;
+    }
+    return len ? -1 : 0;
+}
+
+int vqf_vdev_chain_write(struct vqf_vdev *d, const struct vqf_chain *c, uint32_t off, const void *buf,
+                         uint32_t len)
+{
+    const uint8_t *in = buf;
+    for (unsigned i = c->nout; i < c->nseg && len; i++) {
+        const struct vqf_seg *s = &c->seg[i];
+        if (off >= s->len) {
+            off -= s->len;
+            continue;
+        }
+        uint32_t n = s->len - off < len ? s->len - off : len;
+        if (vqf_dma_write(&d->dma, s->addr + off, in, n) != 0)
+            return -1;
+        in += n;
+        len -= n;
+        off = 0;
+    }
+    return len ? -1 : 0;
+}
+
+uint32_t vqf_vdev_adapter_mmio_read(void *dev, uint32_t off, unsigned size)
+{
+    return vqf_vdev_mmio_read(dev, off, size);
+}
+
+void vqf_vdev_adapter_mmio_write(void *dev, uint32_t off, unsigned size, uint32_t val)
+{
+    vqf_vdev_mmio_write(dev, off, size, val);
+}
+
+int vqf_vdev_adapter_poll(void *dev, unsigned budget) { return vqf_vdev_poll(dev, budget); }

@@ -115,5 +115,18 @@ void vqf_vdev_set_needs_reset(struct vqf_vdev *d);
 void vqf_vdev_config_set(struct vqf_vdev *d, uint32_t off, const void *data, uint32_t len, bool notify);
 /* Raise InterruptStatus bits and the interrupt line. */
 void vqf_vdev_raise(struct vqf_vdev *d, uint32_t isr_bits);
+/* Copy len bytes at byte offset off of the device-readable part of chain c into buf, or buf
+ * into the device-writable part, through the DMA API. 0, or -1 when the chain is too short or
+ * a DMA access faults. */
+int vqf_vdev_chain_read(struct vqf_vdev *d, const struct vqf_chain *c, uint32_t off, void *buf, uint32_t len);
+int vqf_vdev_chain_write(struct vqf_vdev *d, const struct vqf_chain *c, uint32_t off, const void *buf,
+                         uint32_t len);
+
+/* Adapter entry points (include/vqfuzz/adapter.h) for a device whose state struct begins with
+ * its struct vqf_vdev: a pointer to a struct is a pointer to its first member (C11 6.7.2.1),
+ * so every reference device shares these instead of three casting wrappers of its own. */
+uint32_t vqf_vdev_adapter_mmio_read(void *dev, uint32_t off, unsigned size);
+void vqf_vdev_adapter_mmio_write(void *dev, uint32_t off, unsigned size, uint32_t val);
+int vqf_vdev_adapter_poll(void *dev, unsigned budget);
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "harness/exec.h"
+#include "harness/minimize.h"
 
 /* The structure-aware mutator only generates ops of these roles (mutator.c owns it; the
  * weak definition keeps builds without the mutator linking, as in fuzz_one.c). */
@@ -36,6 +37,18 @@ int vqf_fuzz_target(const struct vqf_target *t, const uint8_t *data, size_t len)
             abort();
         }
         vqf_mutator_roles = t->roles;
+        /* VQF_MINIMIZE=BASE: minimize this input instead of running it (BASE.bin, BASE.txt),
+         * then exit: the way to minimize for a target the vqfuzz CLI does not link, e.g.
+         * `VQF_MINIMIZE=out ./acme_rng_device -runs=1 crash-...` (vqfuzz campaign does). */
+        const char *min_base = getenv("VQF_MINIMIZE");
+        if (min_base && *min_base) {
+            static struct vqf_program in;
+            vqf_prog_decode(&in, data, len);
+            int rc = vqf_minimize_to_files(x, t->name ? t->name : "?", &in, 0, min_base, stdout);
+            fflush(stdout);
+            /* _Exit: an engine's exit hooks would report exit() from inside the callback. */
+            _Exit(rc == 0 ? 0 : 2);
+        }
     }
     vqf_exec_run(x, data, len, &last);
     have_last = true;

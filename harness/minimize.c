@@ -3,7 +3,10 @@
  * always reproduces the finding it came from. */
 #include "harness/minimize.h"
 
+#include <stdio.h>
 #include <string.h>
+
+#include "emulator/oracle/clauses.h"
 
 struct min_ctx {
     struct vqf_exec *x;
@@ -190,5 +193,72 @@ int vqf_minimize(struct vqf_exec *x, const struct vqf_program *in, uint64_t budg
     st->ops_after = out->nops;
     st->bytes_after = n;
     st->runs = m.runs;
+    return 0;
+}
+
+/* "FAIL SPLIT-DSC-05 (2.7.5.2)" or "WEDGED": the finding a result names, as reports print it. */
+static void finding_name(const struct vqf_result *r, char *buf, size_t cap)
+{
+    const struct vqf_clause *c = r->clause != VQF_CLAUSE_NONE ? vqf_clause_get(r->clause) : NULL;
+    if (c)
+        snprintf(buf, cap, "%s %s (%s)", vqf_verdict_name(r->verdict), c->id, c->section);
+    else
+        snprintf(buf, cap, "%s", vqf_verdict_name(r->verdict));
+}
+
+static int write_file(const char *path, const void *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return -1;
+    size_t w = fwrite(data, 1, len, f);
+    int bad = ferror(f);
+    if (fclose(f) != 0 || bad || w != len) {
+        remove(path); /* a full disk leaves no truncated program that looks like a result */
+        return -1;
+    }
+    return 0;
+}
+
+int vqf_minimize_to_files(struct vqf_exec *x, const char *target_name, const struct vqf_program *in,
+                          uint64_t budget, const char *base_in, FILE *msg)
+{
+    /* Off the stack: programs and their text are large; one minimization at a time. */
+    static struct vqf_program out;
+    static uint8_t bin[VQF_PROG_MAX_SIZE];
+    static char text[VQF_PROG_TEXT_MAX + 512];
+    struct vqf_min_stats st;
+    size_t n = 0;
+    char what[160];
+    int rc = vqf_minimize(x, in, budget, &out, bin, &n, &st);
+    finding_name(&st.result, what, sizeof what);
+    if (rc != 0) {
+        fprintf(stderr, "vqfuzz: minimize: the input gives %s on %s: no FAIL or WEDGED to keep\n", what, target_name);
+        return 1;
+    }
+    char base[4096];
+    snprintf(base, sizeof base, "%s", base_in);
+    /* Strip a trailing .bin / .txt so that -o x.bin and -o x name the same pair. */
+    size_t bl = strlen(base);
+    if (bl > 4 && (!strcmp(base + bl - 4, ".bin") || !strcmp(base + bl - 4, ".txt")))
+        base[bl - 4] = 0;
+    int hl = snprintf(text, sizeof text, "# %s: %s, minimized from %u to %u ops; %s\n", target_name, what,
+                      st.ops_before, st.ops_after, st.result.detail);
+    if (hl < 0 || (size_t)hl >= sizeof text)
+        hl = 0;
+    size_t tl = vqf_prog_to_text(&out, text + hl, sizeof text - (size_t)hl);
+    char path[4200];
+    snprintf(path, sizeof path, "%s.bin", base);
+    int werr = write_file(path, bin, n);
+    snprintf(path, sizeof path, "%s.txt", base);
+    werr |= write_file(path, text, (size_t)hl + tl);
+    if (werr) {
+        fprintf(stderr, "vqfuzz: minimize: cannot write %s.bin / %s.txt\n", base, base);
+        return -1;
+    }
+    if (msg)
+        fprintf(msg, "%s: %s\n  ops %u -> %u, bytes %zu -> %zu, %llu runs\n  wrote %s.bin and %s.txt\n", target_name,
+                what, st.ops_before, st.ops_after, st.bytes_before, st.bytes_after, (unsigned long long)st.runs, base,
+                base);
     return 0;
 }

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "harness/exec.h"
 #include "harness/program.h"
@@ -28,5 +29,15 @@ struct vqf_min_stats {
  * short tail with zeros, so a shorter file can stand for the same program). */
 int vqf_minimize(struct vqf_exec *x, const struct vqf_program *in, uint64_t budget, struct vqf_program *out,
                  uint8_t *bin, size_t *bin_len, struct vqf_min_stats *st);
+
+/* vqf_minimize() of `in` on target `target_name`, then BASE.bin (the encoding) and BASE.txt
+ * (the text form, its first line a comment naming target, verdict, clause and op counts),
+ * ready for corpus/regressions/<target>/. A trailing ".bin" / ".txt" of base is ignored.
+ * Prints one summary to msg (NULL: nothing) and a failure to stderr. Returns 0, 1 when the
+ * input gives no FAIL or WEDGED (nothing written), -1 when a file cannot be written. Shared
+ * by `vqfuzz minimize` (built-in targets) and the VQF_MINIMIZE mode of adapter targets
+ * (harness/fuzz_target.c). */
+int vqf_minimize_to_files(struct vqf_exec *x, const char *target_name, const struct vqf_program *in,
+                          uint64_t budget, const char *base, FILE *msg);
 
 #endif

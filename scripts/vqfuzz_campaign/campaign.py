@@ -16,7 +16,8 @@ import tempfile
 import threading
 import time
 
-from . import report, triage
+from . import bugs as planted
+from . import coverage, report, triage
 from .common import ROOT, cli_path, fuzz_build, read_json, target_bin, write_json, write_text
 
 # libFuzzer status lines: "#1234	NEW    cov: 56 ft: 78 corp: 9/1Kb ... exec/s: 1000 rss: 40Mb"
@@ -151,49 +152,200 @@ def list_targets():
     return [ln.split()[0] for ln in p.stdout.decode().splitlines() if ln.strip()]
 
 
-def minimize_bugs(outdir, bugs, quiet):
+def is_builtin(target):
+    return os.path.exists(os.path.join(fuzz_build(), "targets", target))
+
+
+RE_MIN_OPS = re.compile(r"minimized from (\d+) to (\d+) ops")
+
+
+def replay_signature(target, path, binary=None):
+    """Replay one input once (libFuzzer -runs=1) and key its report as triage does."""
+    try:
+        p = subprocess.run([binary or target_bin(target), "-runs=1", path], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=120,
+                           env=dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=0"))
+        text = p.stdout.decode(errors="replace")
+    except subprocess.TimeoutExpired:
+        return "libFuzzer: timeout"
+    if p.returncode == 0:
+        return "PASS"
+    return triage.signature(text, os.path.basename(path))[1]
+
+
+def minimize_one(target, src, base):
+    """`vqfuzz minimize` for a built-in target; a target of an adapter (examples, planted-bug
+    variants) minimizes in its own binary (VQF_MINIMIZE, harness/fuzz_target.c)."""
+    if is_builtin(target):
+        cmd, env = [cli_path(), "minimize", target, src, "-o", base], None
+    else:
+        cmd, env = [target_bin(target), "-runs=1", src], dict(os.environ, VQF_MINIMIZE=base)
+    try:
+        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, timeout=1800)
+        return p.returncode, p.stdout.decode(errors="replace")
+    except subprocess.TimeoutExpired:
+        return 124, "minimize: timed out after 1800 s\n"
+
+
+def minimize_bugs(outdir, bugs, quiet, clean_target=None):
+    """Minimize each oracle finding (verdict + clause kept), then check the result: the ops it
+    has and the key its replay gives (must be the bug's own). With a clean twin (--bug), the
+    first input of each bug is replayed on it too: a finding the clean example shares is not
+    the planted bug's."""
     for b in bugs:
+        if clean_target:
+            b["clean_replay"] = replay_signature(clean_target, os.path.join(outdir, b["first_file"]),
+                                                 target_bin(clean_target))
         if b["kind"] != "oracle":
             continue  # the program minimizer keeps verdict + clause; crashes keep libFuzzer's input
         dst = os.path.join(outdir, "minimized", b["target"])
         os.makedirs(dst, exist_ok=True)
-        p = subprocess.run([cli_path(), "minimize", b["target"], os.path.join(outdir, b["first_file"]), "-o",
-                            os.path.join(dst, b["id"])], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        b["minimized"] = os.path.relpath(os.path.join(dst, b["id"] + ".txt"), outdir) if p.returncode == 0 else None
+        base = os.path.join(dst, b["id"])
+        rc, out = minimize_one(b["target"], os.path.join(outdir, b["first_file"]), base)
+        b["minimized"] = os.path.relpath(base + ".txt", outdir) if rc == 0 else None
+        if rc == 0:
+            try:
+                with open(base + ".txt") as f:
+                    m = RE_MIN_OPS.search(f.readline())
+            except OSError:
+                m = None
+            b["ops_before"], b["minimized_ops"] = (int(m.group(1)), int(m.group(2))) if m else (None, None)
+            b["minimized_replay"] = replay_signature(b["target"], base + ".bin")
+            b["minimized_same"] = b["minimized_replay"] == b["key"]
         if not quiet:
-            sys.stdout.write(p.stdout.decode(errors="replace"))
+            sys.stdout.write(out)
     write_json(os.path.join(outdir, "triage.json"), bugs)
 
 
-def update_seeds(outdir, targets, quiet):
-    """Merge DIR/corpus/<t> into corpus/<t>/ as text programs, keeping only coverage the seeds lack."""
+def merge_planted(outdir, bugs):
+    """A campaign over one planted bug (--bug) has a clean twin: the variant differs from it by
+    that one defect, so every finding the clean example passes is that defect's, whatever rule
+    or sanitizer caught it (a driver that keeps stale ring positions after a queue reset breaks
+    SPLIT-AVL-01 in one run and hangs in another: WEDGED). Those entries become one, headed by
+    the clause finding with the most inputs; the others stay listed under "also" with their
+    counts and minimized programs. Findings the clean example shares stay separate: they are
+    the example's or the harness's own."""
+    planted = [b for b in bugs if b.get("clean_replay") == "PASS"]
+    if len(planted) < 2:
+        return bugs
+    planted.sort(key=lambda b: (b["verdict"] != "FAIL", b["kind"] != "oracle", -b["count"], b["first_seen"]))
+    head = planted[0]
+    for m in planted[1:]:
+        head.setdefault("also", []).append({k: m.get(k) for k in ("key", "clause", "count", "first_file", "minimized",
+                                                                  "minimized_ops", "minimized_replay")})
+        head["count"] += m["count"]
+        head["files"] += m["files"]
+        if m["first_seen"] < head["first_seen"]:
+            for k in ("first_seen", "first_seen_s", "first_seen_iso"):
+                head[k] = m.get(k)
+    head["summary"] = head["key"] + " (also " + ", ".join(a["key"] for a in head["also"]) + ")"
+    head["planted"] = True
+    out = [b for b in bugs if b not in planted[1:]]
+    write_json(os.path.join(outdir, "triage.json"), out)
+    write_text(os.path.join(outdir, "triage.txt"), triage.as_text(out))
+    return out
+
+
+def measure_coverage(outdir, targets, quiet):
+    """Source coverage of what the campaign reached (seeds, regressions, DIR/corpus) for the
+    built-in targets: DIR/coverage/ (coverage.py). A missing toolchain is a note, not a failure."""
+    cov_targets = [t for t in targets if is_builtin(t)]
+    if not cov_targets:
+        return None
+    try:
+        s = coverage.measure(cov_targets, lambda t: [os.path.join(ROOT, "corpus", "regressions", t),
+                                                     os.path.join(outdir, "corpus", t)],
+                             os.path.join(outdir, "coverage"), quiet=quiet)
+    except (coverage.CoverageError, subprocess.CalledProcessError) as e:
+        print("vqfuzz: campaign: no coverage: %s" % e, file=sys.stderr)
+        return None
+    if not quiet:
+        sys.stdout.write(coverage.as_text(s))
+    return s
+
+
+def merge_coverage(target, base, candidates, tmp):
+    """New edges of each candidate over the inputs of `base` (libFuzzer -merge=1 control file:
+    the files of the output dir run first, then the others smallest first; a COV line lists
+    the PCs an input reached that no input before it did). Returns ({candidate: new PCs},
+    PCs of base alone, PCs of all)."""
+    out = os.path.join(tmp, "out")
+    shutil.rmtree(out, ignore_errors=True)
+    os.makedirs(out)
+    for f in base:
+        shutil.copy(f, os.path.join(out, os.path.basename(f)))
+    cand = os.path.join(tmp, "cand")
+    shutil.rmtree(cand, ignore_errors=True)
+    os.makedirs(cand)
+    for i, f in enumerate(candidates):
+        os.symlink(os.path.abspath(f), os.path.join(cand, "%06d" % i))
+    cf = os.path.join(tmp, "control")
+    if os.path.exists(cf):
+        os.unlink(cf)  # an existing control file would make libFuzzer resume the previous merge
+    subprocess.run([target_bin(target), "-merge=1", "-timeout=10", "-rss_limit_mb=2048",
+                    "-merge_control_file=" + cf, out, cand], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with open(cf) as f:
+        lines = f.read().split("\n")
+    n, k = int(lines[0]), int(lines[1])
+    names = lines[2:2 + n]
+    gain, base_pcs, all_pcs = {}, 0, 0
+    for ln in lines[2 + n:]:
+        p = ln.split()
+        if not p or p[0] != "COV":
+            continue
+        i, c = int(p[1]), len(p) - 2
+        all_pcs += c
+        if i < k:
+            base_pcs += c
+        elif c:
+            gain[candidates[int(os.path.basename(names[i]))]] = c
+    return gain, base_pcs, all_pcs
+
+
+def update_seeds(outdir, targets, quiet, cap=20, dest=None):
+    """Merge DIR/corpus/<t> back into corpus/<t>/ as text programs, small and coverage-led:
+    greedy, one input per round, the campaign input that adds the most edges over the seeds
+    and the inputs kept so far (libFuzzer's own edge coverage of the fuzz build), at most
+    `cap` per target; an input that adds no edge is never kept. Figures in DIR/update-seeds.json."""
+    figures = {}
     for t in targets:
         camp = os.path.join(outdir, "corpus", t)
-        seeds = os.path.join(fuzz_build(), "corpus", t)
+        seeds_dir = os.path.join(fuzz_build(), "corpus", t)
         if not os.path.isdir(camp) or not os.listdir(camp):
             continue
-        with tempfile.TemporaryDirectory() as tmp:
-            have = set()
-            if os.path.isdir(seeds):
-                for n in os.listdir(seeds):
-                    shutil.copy(os.path.join(seeds, n), os.path.join(tmp, n))
-                    have.add(n)
-            subprocess.run([target_bin(t), "-merge=1", "-timeout=10", tmp, camp], stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
-            added = 0
-            for n in sorted(set(os.listdir(tmp)) - have):
-                p = subprocess.run([cli_path(), "decode", os.path.join(tmp, n)], stdout=subprocess.PIPE,
-                                   stderr=subprocess.DEVNULL)
-                if p.returncode != 0:
-                    continue
-                name = "campaign_%s.txt" % hashlib.sha1(p.stdout).hexdigest()[:12]
-                path = os.path.join(ROOT, "corpus", t, name)
-                if not os.path.exists(path):
-                    with open(path, "wb") as f:
-                        f.write(b"# from a campaign: new coverage over the seeds (libFuzzer -merge=1)\n" + p.stdout)
-                    added += 1
-            if not quiet:
-                print("update-seeds: %s: %d new text seed(s) in corpus/%s/" % (t, added, t))
+        seeds = sorted(os.path.join(seeds_dir, n) for n in os.listdir(seeds_dir)) if os.path.isdir(seeds_dir) else []
+        cands = sorted(os.path.join(camp, n) for n in os.listdir(camp))
+        kept = []
+        with tempfile.TemporaryDirectory(prefix="vqf-seeds-") as tmp:
+            gain, base_pcs, all_pcs = merge_coverage(t, seeds, cands, tmp)
+            first = dict(seeds_edges=base_pcs, campaign_edges=all_pcs)
+            while gain and len(kept) < cap:
+                best = max(sorted(gain), key=lambda f: gain[f])
+                kept.append((best, gain[best]))
+                rest = [f for f in gain if f != best]
+                gain, _, _ = merge_coverage(t, seeds + [f for f, _ in kept], rest, tmp) if rest else ({}, 0, 0)
+            final = merge_coverage(t, seeds + [f for f, _ in kept], [], tmp)[1] if kept else base_pcs
+        added = []
+        for f, g in kept:
+            p = subprocess.run([cli_path(), "decode", f], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+            if p.returncode != 0:
+                continue
+            name = "campaign_%s.txt" % hashlib.sha1(p.stdout).hexdigest()[:12]
+            path = os.path.join(dest or os.path.join(ROOT, "corpus"), t, name)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            if not os.path.exists(path):
+                with open(path, "wb") as fh:
+                    fh.write(b"# from a campaign: %d edges the seeds did not reach (vqfuzz campaign --update-seeds)\n"
+                             % g + p.stdout)
+                added.append(name)
+        figures[t] = dict(first, seeds=len(seeds), campaign_inputs=len(cands), kept=len(added),
+                          kept_edges=final, files=added)
+        if not quiet:
+            print("update-seeds: %-16s seeds %d (%d edges), campaign corpus %d (%d edges): %d new text seed(s) "
+                  "in corpus/%s/, seeds now %d edges" % (t, len(seeds), base_pcs, len(cands), all_pcs, len(added), t,
+                                                          final))
+    write_json(os.path.join(outdir, "update-seeds.json"), figures)
+    return figures
 
 
 LIVE = []  # every engine process started, stopped by main() when the campaign fails
@@ -224,11 +376,54 @@ def campaign_main(argv=None):
     ap.add_argument("--targets", default=None, help="A,B,... (default: all)")
     ap.add_argument("--engine", choices=("libfuzzer", "afl"), default="libfuzzer")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
-    ap.add_argument("--out", default=os.path.join(ROOT, "reports", "campaign"))
+    ap.add_argument("--out", default=None, help="campaign dir (default reports/campaign, reports/campaign-bugN)")
     ap.add_argument("--quiet", action="store_true")
-    ap.add_argument("--update-seeds", action="store_true")
+    ap.add_argument("--update-seeds", action="store_true",
+                    help="merge the campaign corpus into corpus/<target>/ (text, edge-led, at most --seeds-cap each)")
+    ap.add_argument("--seeds-cap", type=int, default=20, help="new seeds per target at most (default 20)")
+    ap.add_argument("--no-coverage", action="store_true", help="skip the source-coverage replay at the end")
+    ap.add_argument("--no-fuzz", action="store_true",
+                    help="no engine: only the steps after it (coverage, triage, minimize, report, --update-seeds) "
+                         "on the campaign already in --out")
+    ap.add_argument("--bug", type=int, default=None, metavar="N",
+                    help="fuzz the planted bug N of bench/bugs/bugs.tsv (its variant's target) instead")
     a = ap.parse_args(argv)
-    targets = a.targets.split(",") if a.targets else list_targets()
+    bug = clean = None
+    if a.bug is not None:
+        try:
+            bug = planted.load(a.bug)
+        except (OSError, planted.BugError) as e:
+            print("vqfuzz: campaign: %s" % e, file=sys.stderr)
+            return 2
+        if a.targets or a.update_seeds:
+            print("vqfuzz: campaign: --bug chooses the target; no --targets / --update-seeds", file=sys.stderr)
+            return 2
+        a.out = a.out or os.path.join(ROOT, "reports", "campaign-bug%d" % bug["id"])
+        os.makedirs(a.out, exist_ok=True)
+        bdir = planted.build_dir()
+        if not a.quiet:
+            print("vqfuzz: campaign: building the bug %d variant in %s..." % (bug["id"], os.path.relpath(bdir, ROOT)),
+                  flush=True)
+        try:
+            variant, clean = planted.build(bdir, bug, os.path.join(a.out, "build.log"))
+        except planted.BugError as e:
+            print("vqfuzz: campaign: %s" % e, file=sys.stderr)
+            return 2
+        os.environ["VQF_FUZZ_BUILD"] = bdir
+        os.environ.pop("VQF_CLI", None)
+        if bug["strict"]:
+            os.environ["VQF_STRICT"] = "1"  # as bench/bugs/run: a SHOULD-only bug fails only in strict mode
+        a.targets = variant
+    a.out = a.out or os.path.join(ROOT, "reports", "campaign")
+    old_meta = read_json(os.path.join(a.out, "campaign.json")) if a.no_fuzz else None
+    if a.no_fuzz and not old_meta:
+        print("vqfuzz: campaign: --no-fuzz: no campaign.json in %s" % a.out, file=sys.stderr)
+        return 2
+    if old_meta and old_meta.get("bug") and a.bug is None:
+        # the variant's tree, as the campaign that fuzzed it
+        os.environ["VQF_FUZZ_BUILD"] = planted.build_dir()
+        clean = old_meta["bug"].get("clean_target")
+    targets = a.targets.split(",") if a.targets else (old_meta["targets"] if old_meta else list_targets())
     for t in targets:
         if not os.access(target_bin(t), os.X_OK):
             print("vqfuzz: campaign: unknown target '%s' (see: ./vqfuzz list)" % t, file=sys.stderr)
@@ -252,10 +447,16 @@ def campaign_main(argv=None):
     lockf.write(str(os.getpid()) + "\n")
     lockf.flush()
 
+    if a.no_fuzz:
+        return after_fuzzing(out, targets, a, clean)
+
     t0 = time.time()
     meta = {"targets": targets, "engine": a.engine, "jobs": jobs, "per_target_seconds": per, "start_time": t0,
             "start_iso": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t0)), "interrupted": False}
+    if bug:
+        meta["bug"] = bug
     write_json(os.path.join(out, "campaign.json"), meta)
+    shutil.rmtree(os.path.join(out, "coverage"), ignore_errors=True)  # a previous run's figures
     runs = [Run(t, out, per) for t in targets]
     stop = {"flag": False}
 
@@ -316,11 +517,22 @@ def campaign_main(argv=None):
         for r in runs:
             if a.engine == "libfuzzer":
                 merge_corpus(r, out)
+    return after_fuzzing(out, targets, a, clean, interrupted=stop["flag"])
+
+
+def after_fuzzing(out, targets, a, clean, interrupted=False):
+    """Coverage (not after Ctrl-C), triage, minimize, report, then the seeds update."""
+    if not interrupted and not a.no_coverage and a.engine == "libfuzzer":
+        measure_coverage(out, targets, a.quiet)
     bugs = triage.run_triage(out, quiet=a.quiet)
-    minimize_bugs(out, bugs, a.quiet)
+    minimize_bugs(out, bugs, a.quiet, clean)
+    if clean:
+        bugs = merge_planted(out, bugs)
+        if not a.quiet:
+            sys.stdout.write("planted bug: " + triage.as_text(bugs))
     report.write_report(out)
-    if a.update_seeds and not stop["flag"]:
-        update_seeds(out, targets, a.quiet)
+    if a.update_seeds and not interrupted:
+        update_seeds(out, targets, a.quiet, max(0, a.seeds_cap))
     if not a.quiet:
         print("report: %s" % os.path.join(out, "index.html"))
     return 1 if bugs else 0

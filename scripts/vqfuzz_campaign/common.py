@@ -15,7 +15,14 @@ def cli_path():
 
 
 def target_bin(target):
-    return os.path.join(fuzz_build(), "targets", target)
+    """Built-in targets are in targets/, targets of adapters (the examples, planted-bug
+    variants) in examples/ of the same tree."""
+    b = os.path.join(fuzz_build(), "targets", target)
+    if not os.path.exists(b):
+        ex = os.path.join(fuzz_build(), "examples", target)
+        if os.path.exists(ex):
+            return ex
+    return b
 
 
 def write_text(path, text):

@@ -4,6 +4,7 @@ import base64
 import csv
 import html
 import os
+import re
 import sys
 import time
 from xml.sax.saxutils import quoteattr, escape
@@ -32,6 +33,42 @@ def load(d):
                         "cov": res.get("cov", 0), "corpus": res.get("corpus", 0),
                         "findings": sum(b["count"] for b in tb), "bugs": len(tb), "series": series})
     return meta, targets, bugs
+
+
+# The campaign bar on the ring code (issue 7): lines and branches of the "ring" group.
+RING_BAR = {"lines": 90.0, "branches": 80.0}
+
+
+def load_coverage(d):
+    """DIR/coverage/summary.json (coverage.py) reduced to what the report shows: the groups
+    (ring, ring_c, emulator) and the files of emulator/ring/. None when not measured."""
+    s = read_json(os.path.join(d, "coverage", "summary.json"))
+    if not s or "groups" not in s:
+        return None
+    files = {p: {k: v for k, v in f.items() if k in ("lines", "branches")}
+             for p, f in s.get("files", {}).items() if p.startswith("emulator/ring/")}
+    inputs = sum(t.get("inputs", 0) for t in s.get("targets", {}).values())
+    ring = s["groups"].get("ring", {})
+    bar = {k: {"min": v, "percent": ring.get(k, {}).get("percent"),
+               "met": (ring.get(k, {}).get("percent") or 0) >= v} for k, v in RING_BAR.items()}
+    return {"groups": s["groups"], "ring_files": files, "inputs": inputs, "ring_bar": bar,
+            "html": "coverage/html/index.html"}
+
+
+def ordered_groups(cov):
+    order = ["ring", "ring_c", "emulator"]
+    return sorted(cov["groups"].items(), key=lambda kv: (order.index(kv[0]) if kv[0] in order else 99, kv[0]))
+
+
+def pct(x):
+    return "-" if x is None else "%.1f%%" % x
+
+
+def cov_cells(f):
+    """(lines %, covered/count, branches %, covered/count) of a file or group."""
+    lines, br = f.get("lines") or {}, f.get("branches") or {}
+    return (pct(lines.get("percent")), "%d/%d" % (lines.get("covered", 0), lines.get("count", 0)),
+            pct(br.get("percent")), "%d/%d" % (br.get("covered", 0), br.get("count", 0)))
 
 
 def plots(d, targets, bugs):
@@ -89,18 +126,56 @@ def data_uri(path):
         return "data:image/png;base64," + base64.b64encode(f.read()).decode()
 
 
+def ops_cell(b):
+    if b.get("minimized_ops") is None:
+        return ""
+    return "%s -> %d" % (b.get("ops_before") if b.get("ops_before") is not None else "?", b["minimized_ops"])
+
+
+def replay_cell(b):
+    if not b.get("minimized_replay"):
+        return ""
+    return "%s (%s)" % (b["minimized_replay"], "same" if b.get("minimized_same") else "DIFFERENT")
+
+
 CSS = ("body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}"
        "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}th{background:#eee}"
        ".bad{color:#b00;font-weight:bold}.ok{color:#070}img{max-width:100%;display:block;margin:1em 0}")
 
 
-def write_html(d, meta, targets, bugs, made):
+def html_coverage(cov):
+    e = html.escape
+    if not cov:
+        return ["<h2>Coverage</h2><p>not measured (vqfuzz campaign --no-coverage, an interrupted campaign, "
+                "or no built-in target)</p>"]
+    bar = cov["ring_bar"]
+    h = ["<h2>Coverage</h2>",
+         "<p id='ring-coverage'>Ring code (split + packed, with the headers' inline fast paths): "
+         "<b>lines %s</b>, <b>branches %s</b> (bar: %.0f%% / %.0f%%: <span class='%s'>%s</span>)</p>" % (
+             pct(bar["lines"]["percent"]), pct(bar["branches"]["percent"]), bar["lines"]["min"],
+             bar["branches"]["min"], "ok" if bar["lines"]["met"] and bar["branches"]["met"] else "bad",
+             "met" if bar["lines"]["met"] and bar["branches"]["met"] else "not met"),
+         "<p>%d inputs replayed (seeds, regressions, the campaign corpus) under the clang coverage build; "
+         "all targets merged.</p>" % cov["inputs"],
+         "<table><tr><th>code</th><th>lines</th><th>covered</th><th>branches</th><th>covered</th></tr>"]
+    for key, g in ordered_groups(cov):
+        h.append("<tr><td>%s (%s)</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>" % (
+            (e(key), e(g.get("what", ""))) + cov_cells(g)))
+    for p in sorted(cov["ring_files"]):
+        h.append("<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>" % (
+            (e(p),) + cov_cells(cov["ring_files"][p])))
+    h.append("</table><p>line by line: %s (llvm-cov show)</p>" % e(cov["html"]))
+    return h
+
+
+def write_html(d, meta, targets, bugs, made, cov=None):
     e = html.escape
     h = ["<!DOCTYPE html><html><head><meta charset='utf-8'><title>vqfuzz campaign report</title>",
          "<style>%s</style></head><body>" % CSS, "<h1>vqfuzz campaign report</h1>",
          "<p>started %s, engine %s, %s s per target%s</p>" % (
              e(str(meta.get("start_iso", "?"))), e(str(meta.get("engine", "?"))),
              e(str(meta.get("per_target_seconds", "?"))), " (interrupted)" if meta.get("interrupted") else ""),
+         bug_line(meta, html.escape),
          "<h2>Targets</h2><table><tr><th>target</th><th>execs</th><th>exec/s</th><th>cov</th><th>corpus</th>"
          "<th>findings</th><th>distinct bugs</th></tr>"]
     for t in targets:
@@ -108,15 +183,19 @@ def write_html(d, meta, targets, bugs, made):
         h.append("<tr><td>%s</td><td>%d</td><td>%d</td><td>%d</td><td>%d</td><td>%d</td><td class='%s'>%d</td></tr>"
                  % (e(t["target"]), t["execs"], t["exec_per_s"], t["cov"], t["corpus"], t["findings"], cls,
                     t["bugs"]))
-    h.append("</table><h2>Distinct bugs</h2>")
+    h.append("</table>")
+    h += html_coverage(cov)
+    h.append("<h2>Distinct bugs</h2>")
     if bugs:
         h.append("<table><tr><th>id</th><th>target</th><th>bug</th><th>section</th><th>count</th>"
-                 "<th>first seen</th><th>input</th><th>minimized</th></tr>")
+                 "<th>first seen</th><th>input</th><th>minimized</th><th>ops</th><th>minimized replays to</th>"
+                 "<th>clean example</th></tr>")
         for b in bugs:
             h.append("<tr><td>%s</td><td>%s</td><td class='bad'>%s</td><td>%s</td><td>%d</td><td>%s</td>"
-                     "<td>%s</td><td>%s</td></tr>" % (
+                     "<td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>" % (
                          e(b["id"]), e(b["target"]), e(b["summary"]), e(b.get("section") or ""), b["count"],
-                         e(b.get("first_seen_iso", "")), e(b["first_file"]), e(b.get("minimized") or "")))
+                         e(b.get("first_seen_iso", "")), e(b["first_file"]), e(b.get("minimized") or ""),
+                         ops_cell(b), e(replay_cell(b)), e(b.get("clean_replay") or "")))
         h.append("</table>")
     else:
         h.append("<p class='ok'>no findings</p>")
@@ -130,14 +209,43 @@ def write_html(d, meta, targets, bugs, made):
     write_text(os.path.join(d, "index.html"), "\n".join(h))
 
 
-def write_md(d, meta, targets, bugs):
+def bug_line(meta, esc=lambda x: x):
+    """The planted bug a --bug campaign fuzzed (empty otherwise)."""
+    b = meta.get("bug")
+    if not b:
+        return ""
+    return "<p>planted bug %d (bench/bugs/bugs.tsv, %s side, %s): %s; expected: %s</p>" % (
+        b["id"], esc(b["side"]), esc(b["format"]), esc(b["description"]), esc(" or ".join(b["expected"])))
+
+
+def md_coverage(cov):
+    if not cov:
+        return ["", "## Coverage", "", "not measured (--no-coverage, interrupted, or no built-in target)"]
+    bar = cov["ring_bar"]
+    ok = bar["lines"]["met"] and bar["branches"]["met"]
+    md = ["", "## Coverage", "",
+          "**Ring code (split + packed, with the headers' inline fast paths): lines %s, branches %s** "
+          "(bar %.0f%% / %.0f%%: %s); %d inputs replayed, all targets merged." % (
+              pct(bar["lines"]["percent"]), pct(bar["branches"]["percent"]), bar["lines"]["min"],
+              bar["branches"]["min"], "met" if ok else "not met", cov["inputs"]), "",
+          "| code | lines | covered | branches | covered |", "|---|---|---|---|---|"]
+    for key, g in ordered_groups(cov):
+        md.append("| %s (%s) | %s | %s | %s | %s |" % ((key, g.get("what", "")) + cov_cells(g)))
+    for p in sorted(cov["ring_files"]):
+        md.append("| %s | %s | %s | %s | %s |" % ((p,) + cov_cells(cov["ring_files"][p])))
+    return md
+
+
+def write_md(d, meta, targets, bugs, cov=None):
     md = ["# vqfuzz campaign", "", "engine %s, %s s per target, started %s%s" % (
         meta.get("engine", "?"), meta.get("per_target_seconds", "?"), meta.get("start_iso", "?"),
-        " (interrupted)" if meta.get("interrupted") else ""), "",
+        " (interrupted)" if meta.get("interrupted") else ""), ""] + (
+        [re.sub(r"</?p>", "", bug_line(meta)), ""] if meta.get("bug") else []) + [
         "| target | execs | exec/s | cov | findings | distinct bugs |", "|---|---|---|---|---|---|"]
     for t in targets:
         md.append("| %s | %d | %d | %d | %d | %d |" % (t["target"], t["execs"], t["exec_per_s"], t["cov"],
                                                        t["findings"], t["bugs"]))
+    md += md_coverage(cov)
     md += ["", "## Distinct bugs", ""]
     if not bugs:
         md.append("none")
@@ -145,6 +253,16 @@ def write_md(d, meta, targets, bugs):
         md.append("- `%s` %s: **%s**%s x%d, first `%s`" % (b["id"], b["target"], b["summary"],
                                                             " (%s)" % b["section"] if b.get("section") else "",
                                                             b["count"], b["first_file"]))
+        if b.get("minimized"):
+            md.append("  minimized: `%s`, ops %s, replays to %s" % (b["minimized"], ops_cell(b), replay_cell(b)))
+        if b.get("clean_replay"):
+            md.append("  the same input on the clean example: %s" % b["clean_replay"])
+        for x in b.get("also", []):
+            md.append("  also %s x%d, first `%s`%s" % (x["key"], x["count"], x["first_file"],
+                                                       "; minimized `%s`, %s ops, replays to %s" % (
+                                                           x["minimized"], x.get("minimized_ops"),
+                                                           x.get("minimized_replay"))
+                                                       if x.get("minimized") else ""))
     write_text(os.path.join(d, "summary.md"), "\n".join(md) + "\n")
 
 
@@ -168,13 +286,15 @@ def write_junit(d, targets, bugs):
 
 def write_report(d):
     meta, targets, bugs = load(d)
+    cov = load_coverage(d)
     made = plots(d, targets, bugs)
-    write_html(d, meta, targets, bugs, made)
-    write_md(d, meta, targets, bugs)
+    write_html(d, meta, targets, bugs, made, cov)
+    write_md(d, meta, targets, bugs, cov)
     write_junit(d, targets, bugs)
     summary = {"campaign": meta, "generated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                "targets": [{k: v for k, v in t.items() if k != "series"} for t in targets],
-               "bugs": bugs, "total_findings": sum(b["count"] for b in bugs), "distinct_bugs": len(bugs)}
+               "bugs": bugs, "total_findings": sum(b["count"] for b in bugs), "distinct_bugs": len(bugs),
+               "coverage": cov}
     write_json(os.path.join(d, "summary.json"), summary)
     return summary
 

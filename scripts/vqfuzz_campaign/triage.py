@@ -13,8 +13,11 @@ import time
 
 from .common import campaign_targets, finding_files, read_json, target_bin, write_json, write_text
 
-RE_VERDICT = re.compile(r"^vqfuzz: target (\S+): (FAIL|WEDGED)", re.M)
+# Not anchored: the replay engine prints "PATH: " before the report on the same line.
+RE_VERDICT = re.compile(r"vqfuzz: target (\S+): (FAIL|WEDGED)")
 RE_CLAUSE = re.compile(r"^\s+clause\s+([A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+)\s+\(spec ([0-9.]+)", re.M)
+# Every rule the run broke, in order (vqf_exec_report: "  finding  D-03 by device at event #12: ...").
+RE_FINDING = re.compile(r"^\s+finding\s+([A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+) by ", re.M)
 RE_SAN = re.compile(r"ERROR: (AddressSanitizer|LeakSanitizer|MemorySanitizer|ThreadSanitizer|libFuzzer): "
                     r"([A-Za-z0-9_-]+(?: signal)?)")
 RE_UBSAN = re.compile(r"runtime error: ([^\n]*)")
@@ -79,7 +82,48 @@ def signature(text, name):
     return "sanitizer", key, "CRASH", "", "", key
 
 
-def triage(d):
+def merge_cooccurring(bugs):
+    """One defect often breaks more than one rule, and which one the oracle sees first depends
+    on the input (a device that reports the wrong used id breaks D-03, and D-18 when the id it
+    names has a smaller buffer). Two FAIL entries of one target are one bug when each one's
+    clause also fails in the runs of the other: their reports list both. The entry with more
+    findings stays; the other is kept under its "also" list with its count and first input."""
+    fails = [b for b in bugs if b["verdict"] == "FAIL" and b["clause"]]
+    parent = {id(b): b for b in fails}
+
+    def root(b):
+        while parent[id(b)] is not b:
+            b = parent[id(b)]
+        return b
+
+    for i, a in enumerate(fails):
+        for c in fails[i + 1:]:
+            if a["target"] == c["target"] and c["clause"] in a["_clauses"] and a["clause"] in c["_clauses"]:
+                ra, rc = root(a), root(c)
+                if ra is not rc:
+                    parent[id(rc)] = ra
+    groups = {}
+    for b in fails:
+        groups.setdefault(id(root(b)), []).append(b)
+    out = [b for b in bugs if id(b) not in parent]
+    for members in groups.values():
+        members.sort(key=lambda b: (-b["count"], b["first_seen"]))
+        head, rest = members[0], members[1:]
+        for m in rest:
+            head.setdefault("also", []).append({"key": m["key"], "clause": m["clause"], "count": m["count"],
+                                                "first_file": m["first_file"]})
+            head["count"] += m["count"]
+            head["files"] += m["files"]
+            if m["first_seen"] < head["first_seen"]:
+                head["first_seen"] = m["first_seen"]  # the bug's first sighting; first_file stays the
+                # representative's, whose clause the minimizer keeps
+        if rest:
+            head["summary"] = head["key"] + " (also " + ", ".join(m["clause"] for m in rest) + ")"
+        out.append(head)
+    return out
+
+
+def triage(d, merge=True):
     meta = read_json(os.path.join(d, "campaign.json"), {}) or {}
     start = meta.get("start_time")
     bugs = {}
@@ -98,13 +142,18 @@ def triage(d):
                                "first_seen": mtime, "first_file": path, "files": []}
             b["count"] += 1
             b["files"].append(os.path.relpath(path, d))
+            b.setdefault("_clauses", set()).update(RE_FINDING.findall(text) + ([clause] if clause else []))
             if mtime < b["first_seen"]:
                 b["first_seen"], b["first_file"] = mtime, path
-    out = sorted(bugs.values(), key=lambda b: (b["first_seen"], b["target"], b["key"]))
+    out = merge_cooccurring(list(bugs.values())) if merge else list(bugs.values())
+    out.sort(key=lambda b: (b["first_seen"], b["target"], b["key"]))
     for b in out:
+        b.pop("_clauses", None)
         b["first_seen_iso"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(b["first_seen"]))
         b["first_seen_s"] = round(b["first_seen"] - start, 1) if start else None
         b["first_file"] = os.path.relpath(b["first_file"], d)
+        for a in b.get("also", []):
+            a["first_file"] = os.path.relpath(a["first_file"], d)
     return out
 
 
@@ -113,14 +162,15 @@ def as_text(bugs):
         return "no findings\n"
     lines = ["%d distinct bug(s), %d finding(s)" % (len(bugs), sum(b["count"] for b in bugs))]
     for b in bugs:
-        when = ("+%ss" % b["first_seen_s"]) if b["first_seen_s"] is not None else b["first_seen_iso"]
+        when = ("+%ss" % b["first_seen_s"]) if b["first_seen_s"] is not None and b["first_seen_s"] >= 0 \
+            else b["first_seen_iso"]  # absent, or before this run (a campaign dir is reused)
         lines.append("  [%s] %-16s %-60s x%-4d first %s  %s" % (b["id"], b["target"], b["summary"], b["count"],
                                                                 when, b["first_file"]))
     return "\n".join(lines) + "\n"
 
 
-def run_triage(d, quiet=False):
-    bugs = triage(d)
+def run_triage(d, quiet=False, merge=True):
+    bugs = triage(d, merge)
     old = {b["id"]: b for b in read_json(os.path.join(d, "triage.json"), []) or []}
     for b in bugs:  # a re-triage keeps the minimized programs of bugs already known
         if old.get(b["id"], {}).get("minimized"):
@@ -136,11 +186,13 @@ def main(argv=None):
     ap = argparse.ArgumentParser(prog="vqfuzz triage", description="deduplicate the findings of a campaign")
     ap.add_argument("dir")
     ap.add_argument("--json", action="store_true", help="print JSON instead of text")
+    ap.add_argument("--no-merge", action="store_true",
+                    help="one entry per clause, even when one bug's runs break several together")
     a = ap.parse_args(argv)
     if not os.path.isdir(a.dir):
         print("vqfuzz: triage: %s: not a directory" % a.dir, file=sys.stderr)
         return 2
-    bugs = run_triage(a.dir, quiet=a.json)
+    bugs = run_triage(a.dir, quiet=a.json, merge=not a.no_merge)
     if a.json:
         import json
         print(json.dumps(bugs, indent=2, sort_keys=True))

@@ -13,7 +13,7 @@ dom=$(timeout 120 "$browser" --headless --no-sandbox --disable-gpu --disable-bac
   --disable-component-update --disable-sync --no-first-run --user-data-dir="$tmp/profile" \
   --dump-dom "file://$tmp/camp/index.html" 2>/dev/null)
 fail=0
-for want in rng_driver blk_device mmio SPLIT-DSC-04 "heap-buffer-overflow" "<img"; do
+for want in rng_driver blk_device mmio SPLIT-DSC-04 "heap-buffer-overflow" "<img" "Ring code" "emulator/ring/split.c"; do
   grep -q -- "$want" <<<"$dom" || { echo "DOM lacks: $want"; fail=1; }
 done
 [ $fail = 0 ] && echo "test_report_browser: ok"

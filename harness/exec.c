@@ -173,8 +173,12 @@ static void prepare(struct vqf_exec *x, int force_packed)
     /* 0 = everything the device has, except what only takes function away (a read-only
      * disk, 5.2.3): the empty program should exercise the most. */
     uint64_t all = x->device_id == VIRTIO_ID_BLOCK ? ~VQF_BIT(VIRTIO_BLK_F_RO) : ~0ull;
-    x->offered = h->features_offered ? h->features_offered : all;
-    x->accepted = h->features_accepted ? h->features_accepted : ~0ull;
+    /* The ring format alone decides RING_PACKED: the header's bit is ignored before the 0 =
+     * everything rule, or a header offering only that bit would offer everything over packed
+     * and nothing over split, and the formats target would compare two different devices. */
+    uint64_t offered = h->features_offered & ~packed_bit, accepted = h->features_accepted & ~packed_bit;
+    x->offered = offered ? offered : all;
+    x->accepted = accepted ? accepted : ~0ull;
     x->offered = x->packed ? x->offered | packed_bit : x->offered & ~packed_bit;
     x->accepted = x->packed ? x->accepted | packed_bit : x->accepted & ~packed_bit;
     x->accepted |= VQF_BIT(VIRTIO_F_VERSION_1);

@@ -251,6 +251,14 @@ static void blk_complete(struct vqf_oracle *o, struct oq *q, uint16_t h, uint32_
     const unsigned V = VQF_SIDE_DEVICE;
     uint8_t hdr[VIRTIO_BLK_REQ_HDR_SIZE], st;
     uint64_t rlen = stream_len(q, h, 0), wlen = stream_len(q, h, 1);
+    if (rlen >= sizeof(hdr) && wlen >= 1 && len == 0 && q->ch[h].written == 0 &&
+        stream_read(o, q, h, 0, 0, hdr, sizeof(hdr)) && stream_read(o, q, h, 1, wlen - 1, &st, 1)) {
+        /* D-15 (5.2.6): a request ends with the status byte the device writes; a completion
+         * that reports and shows no byte written leaves the driver a status never given */
+        vqf_or_bad(o, q, VQF_CL_D_15, V, h, vqf_le32(hdr), wlen,
+                   "blk request completed with used len 0 and no status byte written (head, type, writable bytes)");
+        return;
+    }
     if (rlen < sizeof(hdr) || wlen < 1 || q->ch[h].written == 0 || !stream_read(o, q, h, 0, 0, hdr, sizeof(hdr)) ||
         !stream_read(o, q, h, 1, wlen - 1, &st, 1))
         return;

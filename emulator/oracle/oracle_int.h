@@ -221,6 +221,10 @@ struct vqf_oracle {
     } suspect[8];          /* config bytes that changed inside the current generation bracket */
     unsigned nsuspect;
     bool in_gen_bracket;   /* CFG-02 */
+    bool cfg_in_bracket;   /* CFG-02: config read inside the current bracket */
+    bool cfg_after_gen;    /* CFG-02: ... and not yet followed by a ConfigGeneration read */
+    bool gen_moved;        /* CFG-02: that read returned another generation than the opening one */
+    bool cfg_unconfirmed;  /* CFG-02: the last config values read were never confirmed */
     uint64_t cons_ports;   /* console ports added by the device (CONS-05/06) */
     uint32_t pub_seq;      /* chains published so far */
     struct {

@@ -276,8 +276,25 @@ static void device_reset(struct vqf_oracle *o)
 /* Status bits defined by 2.1 (D-19). */
 #define ST_DEFINED (ST_ACK | ST_DRIVER | ST_OK | ST_FOK | ST_SUSPEND | ST_NR | ST_FAILED)
 
+/* 2.5.1 (CFG-02): the driver goes on (DRIVER_OK, a notification) with config values whose
+ * generation changed under them, or was not read again after them, and did not retry.
+ * Giving up instead (FAILED, a reset) is fine. */
+static void cfg_unconfirmed_use(struct vqf_oracle *o, uint32_t status_written)
+{
+    if (!o->cfg_unconfirmed)
+        return;
+    o->cfg_unconfirmed = false;
+    /* a lying driver's config reads change nothing the device is judged on */
+    if (status_written == 0 || (status_written & VIRTIO_STATUS_FAILED) || !vqf_or_judged(o, VQF_SIDE_DRIVER))
+        return;
+    DRV_FIND(VQF_CL_CFG_02, o->gen_last, 0, 0,
+             "config values used though ConfigGeneration changed under them (now 0x%x) and the read was not "
+             "retried", o->gen_last);
+}
+
 static void status_write(struct vqf_oracle *o, uint32_t v)
 {
+    cfg_unconfirmed_use(o, v);
     if (v == 0) {
         device_reset(o);
         o->status_read_valid = false;
@@ -702,6 +719,7 @@ static void queue_ready_read(struct vqf_oracle *o, struct oq *q, unsigned qi, ui
 
 static void notify_write(struct vqf_oracle *o, uint32_t val)
 {
+    cfg_unconfirmed_use(o, VIRTIO_STATUS_DRIVER_OK);
     if (!(o->status & ST_OK)) {
         /* 3.1.1: no available-buffer notification before DRIVER_OK */
         DRV_FIND(VQF_CL_INIT_07, val, o->status, 0,
@@ -943,6 +961,8 @@ static void config_access(struct vqf_oracle *o, bool is_write, uint32_t off, uns
         /* 2.5.1: config reads are bracketed by ConfigGeneration reads */
         DRV_FIND(VQF_CL_CFG_02, off, size, 0,
                     "config read at 0x%x (size %u) without reading ConfigGeneration first", off, size);
+    else
+        o->cfg_in_bracket = o->cfg_after_gen = true;
     if (!o->gen_valid)
         return;
     for (unsigned i = 0; i < size && off + i < 256; i++) {
@@ -967,6 +987,9 @@ static void config_access(struct vqf_oracle *o, bool is_write, uint32_t off, uns
 
 static void generation_read(struct vqf_oracle *o, uint32_t val)
 {
+    if (o->cfg_after_gen)
+        o->gen_moved = val != o->gen_last; /* the generation the config reads were made under */
+    o->cfg_after_gen = false;
     for (unsigned i = 0; i < o->nsuspect; i++) {
         if (val == o->gen_last) {
             /* 4.2.2.1: a config change the driver can see comes with a new ConfigGeneration */
@@ -1002,6 +1025,11 @@ void vqf_or_mmio(struct vqf_oracle *o, bool is_write, uint32_t off, unsigned siz
         generation_read(o, val);
         return;
     }
+    if (o->in_gen_bracket && o->cfg_in_bracket)
+        /* 2.5.1: the values of this bracket stand only if a ConfigGeneration read after them
+         * matched the one before; judged when the driver goes on with them */
+        o->cfg_unconfirmed = o->cfg_after_gen || o->gen_moved;
+    o->cfg_in_bracket = o->cfg_after_gen = o->gen_moved = false;
     o->in_gen_bracket = false;
     struct oq *q = selq(o);
     if (is_write) {

@@ -44,6 +44,7 @@ struct vqf_oracle *vqf_oracle_new(void)
         return NULL;
     for (unsigned i = 0; i < VQF_CLAUSE_COUNT; i++)
         o->enabled[i] = vqf_clause_get((enum vqf_clause_id)i)->implemented;
+    o->solo = OQ_MAX; /* no queue live yet (vqf_or_refresh keeps it up to date) */
     vqf_trace_reset(&o->trace);
     return o;
 }
@@ -121,6 +122,7 @@ void vqf_or_refresh(struct vqf_oracle *o)
             quiet = false;
     }
     o->lifecycle_quiet = quiet;
+    o->solo = o->nlive == 1 ? o->live_idx[0] : OQ_MAX;
 }
 
 /* Judge one access against every live queue it concerns. Inline into its two callers (the
@@ -142,14 +144,53 @@ __attribute__((always_inline)) static inline void process(struct vqf_oracle *o, 
     }
 }
 
+/* Can an access by side go straight to the rules of the one live queue (o->solo)? Only when
+ * process() would do nothing else: exactly one queue live, no lifecycle rule to apply to a
+ * device access (lifecycle_quiet), no visibility-model check (ord.on) and a side the ring
+ * rules judge. The queue's live flag and vqf_or_far are then tested as process() tests them,
+ * so the same rules run with the same arguments, without the loop and the second dispatch. */
+static inline bool solo_path(const struct vqf_oracle *o, unsigned side)
+{
+    return o->solo < OQ_MAX && side <= VQF_SIDE_DEVICE && (side == VQF_SIDE_DRIVER || o->lifecycle_quiet) &&
+           !o->ord.on;
+}
+
+__attribute__((always_inline)) static inline void solo_access(struct vqf_oracle *o, unsigned side, unsigned kind,
+                                                              uint64_t gpa, uint64_t len)
+{
+    unsigned i = o->solo;
+    const struct oq *q = &o->q[i];
+    if (!q->live || vqf_or_far(q, gpa, len))
+        return;
+    (q->packed ? vqf_or_packed_rules : vqf_or_split_rules)[side][kind == VQF_ACC_WRITE](o, i, gpa, len);
+}
+
+/* A write (read) on every live queue it concerns, the lifecycle rules and the visibility
+ * model: out of line, so that the one-live-queue path keeps a frame-less caller that ends
+ * in a tail call. */
+__attribute__((noinline)) static void write_general(struct vqf_oracle *o, unsigned side, uint64_t gpa, uint64_t len)
+{
+    process(o, side, VQF_ACC_WRITE, gpa, len);
+    if (__builtin_expect(o->ord.on, 0))
+        vqf_or_order_write(o, side, gpa, len);
+}
+
+__attribute__((noinline)) static void read_general(struct vqf_oracle *o, unsigned side, uint64_t gpa, uint64_t len)
+{
+    process(o, side, VQF_ACC_READ, gpa, len);
+    if (__builtin_expect(o->ord.on, 0))
+        vqf_or_order_read(o, side, gpa, len);
+}
+
 /* Judge the pending write: its bytes are in memory by now. Out of line, so that the observer
  * entries that find nothing pending (most) stay small leaf functions. */
 __attribute__((noinline)) static void flush_pending(struct vqf_oracle *o)
 {
     o->pend = false;
-    process(o, o->pend_side, VQF_ACC_WRITE, o->pend_gpa, o->pend_len);
-    if (__builtin_expect(o->ord.on, 0))
-        vqf_or_order_write(o, o->pend_side, o->pend_gpa, o->pend_len);
+    if (__builtin_expect(solo_path(o, o->pend_side), 1))
+        solo_access(o, o->pend_side, VQF_ACC_WRITE, o->pend_gpa, o->pend_len);
+    else
+        write_general(o, o->pend_side, o->pend_gpa, o->pend_len);
 }
 
 /* Judge the write seen last, if any (every entry into the oracle starts with it). */
@@ -162,9 +203,10 @@ static inline void flush(struct vqf_oracle *o)
 /* A read: judged at once (out of line for the same reason as flush_pending). */
 __attribute__((noinline)) static void access_read(struct vqf_oracle *o, unsigned side, uint64_t gpa, uint64_t len)
 {
-    process(o, side, VQF_ACC_READ, gpa, len);
-    if (__builtin_expect(o->ord.on, 0))
-        vqf_or_order_read(o, side, gpa, len);
+    if (__builtin_expect(solo_path(o, side), 1))
+        solo_access(o, side, VQF_ACC_READ, gpa, len);
+    else
+        read_general(o, side, gpa, len);
 }
 
 /* The observer entries record the event, judge the pending write (if any), then the event

@@ -191,6 +191,8 @@ struct vqf_oracle {
                             * programmed them (oracle_xport.c reaches a queue only through
                             * QueueSel) and they are neither live nor hold ring areas */
     unsigned nlive;
+    unsigned solo;         /* the index of the only live queue when exactly one is live, else OQ_MAX:
+                            * an access then concerns at most that queue's rules (oracle.c) */
     bool lifecycle_quiet;  /* every programmed queue is live and running: no lifecycle rule can fire */
     bool susp_early;       /* SUSPEND written before DRIVER_OK */
     bool suspending;       /* SUSPEND requested (3.4), until the resume write */
@@ -358,6 +360,13 @@ static inline bool vqf_or_out_near(const struct oq *q, uint32_t i, uint64_t gpa,
 void vqf_or_dev_buffer_write(struct vqf_oracle *o, struct oq *q, uint64_t gpa, uint64_t len);
 void vqf_or_drv_buffer_write(struct vqf_oracle *o, struct oq *q, uint64_t gpa, uint64_t len);
 void vqf_or_dev_buffer_read(struct vqf_oracle *o, struct oq *q, uint64_t gpa, uint64_t len);
+
+/* The rules of one access on live queue qi (for which !vqf_or_far), by side (driver, device)
+ * and kind (read, write): what vqf_or_split_access / vqf_or_packed_access dispatch to, for
+ * callers that know the side and kind (oracle.c's one-live-queue path). */
+typedef void vqf_or_rule_fn(struct vqf_oracle *o, unsigned qi, uint64_t gpa, uint64_t len);
+extern vqf_or_rule_fn *const vqf_or_split_rules[2][2];
+extern vqf_or_rule_fn *const vqf_or_packed_rules[2][2];
 
 /* oracle_packed.c */
 int vqf_or_packed_enable(struct vqf_oracle *o, struct oq *q);

@@ -472,6 +472,15 @@ __attribute__((noinline)) static void packed_dev_read(struct vqf_oracle *o, unsi
     packed_access(o, qi, VQF_SIDE_DEVICE, VQF_ACC_READ, gpa, len);
 }
 
+/* [side][kind == write]: VQF_SIDE_DRIVER = 0, VQF_SIDE_DEVICE = 1; VQF_ACC_READ = 0,
+ * VQF_ACC_WRITE = 1 (checked below) */
+vqf_or_rule_fn *const vqf_or_packed_rules[2][2] = {
+    {packed_drv_read, packed_drv_write},
+    {packed_dev_read, packed_dev_write},
+};
+_Static_assert(VQF_SIDE_DRIVER == 0 && VQF_SIDE_DEVICE == 1 && VQF_ACC_READ == 0 && VQF_ACC_WRITE == 1,
+               "vqf_or_packed_rules is indexed by side and kind");
+
 void vqf_or_packed_access(struct vqf_oracle *o, unsigned qi, unsigned side, unsigned kind, uint64_t gpa,
                           uint64_t len)
 {

@@ -407,6 +407,12 @@ __attribute__((always_inline)) static inline void packed_access(struct vqf_oracl
     uint64_t last = (gpa + len - 1 - q->desc) / 16;
     if (last >= size)
         last = size - 1;
+    /* A device read of one of this ring's descriptors starts inside the ring, at a field of a
+     * slot (addr, len, id or flags: 2.8.13). Any other read that overlaps the ring is not a
+     * descriptor read of this queue: e.g. an indirect table a lying driver placed across
+     * another queue's ring, which the device follows for that queue. */
+    uint64_t field = (gpa - q->desc) % 16;
+    bool desc_field_read = gpa >= q->desc && (field == 0 || field == 8 || field == 12 || field == 14);
     for (uint64_t s = first; s <= last; s++) {
         uint64_t fl = q->desc + 16 * s + VIRTQ_PDESC_FLAGS;
         bool flags_hit = vqf_or_overlap(gpa, len, fl, 2);
@@ -441,7 +447,7 @@ __attribute__((always_inline)) static inline void packed_access(struct vqf_oracl
             }
             if (flags_hit)
                 used_flags_write(o, q, (uint32_t)s);
-        } else if (side == VQF_SIDE_DEVICE && !flags_hit && !q->taint_dev &&
+        } else if (side == VQF_SIDE_DEVICE && !flags_hit && !q->taint_dev && desc_field_read &&
                    (q->pstate[s] == PS_FREE || q->pstate[s] == PS_USED)) {
             uint16_t f = rdf(o, q, (uint32_t)s);
             if (avail_bit(f) == used_bit(f))

@@ -1150,12 +1150,17 @@ void vqf_or_split_kick(struct vqf_oracle *o, unsigned qi, uint32_t val)
         /* 2.7.10.1: no notification when the device asked for none */
         vqf_or_bad(o, q, or_feat(q->feat, VIRTIO_F_EVENT_IDX) ? VQF_CL_SPLIT_ANS_07 : VQF_CL_SPLIT_ANS_03,
                    VQF_SIDE_DRIVER, val, q->avail_idx, 0, "notification sent although the device asked for none");
+    /* The driver's "old" index (2.7.10.1, vring_need_event) moves at its decisions, not at
+     * kicks; but a kick after publishing with no read of the suppression field (the read
+     * failed, or the driver kicks unconditionally) is itself the decision: later entries owe a
+     * kick only when avail_event lies past it. */
+    if (q->pub_since_read)
+        q->kick_base = q->avail_idx;
     q->kick_unwanted = false;
     q->kick_owed = false;
     q->pub_since_read = false;
     q->kick_read_other = false;
     q->kick_dec_base = q->avail_idx;
-    /* kick_base stays: the driver's "old" index moves at its decisions, not at kicks */
 }
 
 void vqf_or_split_irq(struct vqf_oracle *o)

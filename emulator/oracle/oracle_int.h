@@ -368,6 +368,54 @@ typedef void vqf_or_rule_fn(struct vqf_oracle *o, unsigned qi, uint64_t gpa, uin
 extern vqf_or_rule_fn *const vqf_or_split_rules[2][2];
 extern vqf_or_rule_fn *const vqf_or_packed_rules[2][2];
 
+/* Defines, for one ring format FMT whose rules are FMT##_access(o, qi, side, kind, gpa, len):
+ * its four per-side, per-kind rule functions (out of line, so that each is a plain call
+ * target), their table vqf_or_FMT_rules, and vqf_or_FMT_access, which calls them directly.
+ * Any kind but a write is judged as a read; any side but the two is not judged. */
+#define VQF_OR_RULE_SET(FMT)                                                                                     \
+    __attribute__((noinline)) static void FMT##_drv_read(struct vqf_oracle *o, unsigned qi, uint64_t gpa,      \
+                                                         uint64_t len)                                         \
+    {                                                                                                          \
+        FMT##_access(o, qi, VQF_SIDE_DRIVER, VQF_ACC_READ, gpa, len);                                           \
+    }                                                                                                          \
+    __attribute__((noinline)) static void FMT##_drv_write(struct vqf_oracle *o, unsigned qi, uint64_t gpa,     \
+                                                          uint64_t len)                                        \
+    {                                                                                                          \
+        FMT##_access(o, qi, VQF_SIDE_DRIVER, VQF_ACC_WRITE, gpa, len);                                          \
+    }                                                                                                          \
+    __attribute__((noinline)) static void FMT##_dev_read(struct vqf_oracle *o, unsigned qi, uint64_t gpa,      \
+                                                         uint64_t len)                                         \
+    {                                                                                                          \
+        FMT##_access(o, qi, VQF_SIDE_DEVICE, VQF_ACC_READ, gpa, len);                                           \
+    }                                                                                                          \
+    __attribute__((noinline)) static void FMT##_dev_write(struct vqf_oracle *o, unsigned qi, uint64_t gpa,     \
+                                                          uint64_t len)                                        \
+    {                                                                                                          \
+        FMT##_access(o, qi, VQF_SIDE_DEVICE, VQF_ACC_WRITE, gpa, len);                                          \
+    }                                                                                                          \
+    /* [side][kind == write]: VQF_SIDE_DRIVER = 0, VQF_SIDE_DEVICE = 1 (asserted below) */                    \
+    vqf_or_rule_fn *const vqf_or_##FMT##_rules[2][2] = {                                                       \
+        {FMT##_drv_read, FMT##_drv_write},                                                                     \
+        {FMT##_dev_read, FMT##_dev_write},                                                                     \
+    };                                                                                                         \
+    void vqf_or_##FMT##_access(struct vqf_oracle *o, unsigned qi, unsigned side, unsigned kind, uint64_t gpa,  \
+                               uint64_t len)                                                                   \
+    {                                                                                                          \
+        if (side == VQF_SIDE_DRIVER) {                                                                         \
+            if (kind == VQF_ACC_WRITE)                                                                         \
+                FMT##_drv_write(o, qi, gpa, len);                                                              \
+            else                                                                                               \
+                FMT##_drv_read(o, qi, gpa, len);                                                               \
+        } else if (side == VQF_SIDE_DEVICE) {                                                                  \
+            if (kind == VQF_ACC_WRITE)                                                                         \
+                FMT##_dev_write(o, qi, gpa, len);                                                              \
+            else                                                                                               \
+                FMT##_dev_read(o, qi, gpa, len);                                                               \
+        }                                                                                                      \
+    }
+_Static_assert(VQF_SIDE_DRIVER == 0 && VQF_SIDE_DEVICE == 1 && VQF_ACC_READ == 0 && VQF_ACC_WRITE == 1,
+               "the rule tables are indexed by side and kind");
+
 /* oracle_packed.c */
 int vqf_or_packed_enable(struct vqf_oracle *o, struct oq *q);
 /* As vqf_or_split_access. */

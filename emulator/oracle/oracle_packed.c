@@ -458,51 +458,7 @@ __attribute__((always_inline)) static inline void packed_access(struct vqf_oracl
     }
 }
 
-__attribute__((noinline)) static void packed_drv_write(struct vqf_oracle *o, unsigned qi, uint64_t gpa, uint64_t len)
-{
-    packed_access(o, qi, VQF_SIDE_DRIVER, VQF_ACC_WRITE, gpa, len);
-}
-
-__attribute__((noinline)) static void packed_drv_read(struct vqf_oracle *o, unsigned qi, uint64_t gpa, uint64_t len)
-{
-    packed_access(o, qi, VQF_SIDE_DRIVER, VQF_ACC_READ, gpa, len);
-}
-
-__attribute__((noinline)) static void packed_dev_write(struct vqf_oracle *o, unsigned qi, uint64_t gpa, uint64_t len)
-{
-    packed_access(o, qi, VQF_SIDE_DEVICE, VQF_ACC_WRITE, gpa, len);
-}
-
-__attribute__((noinline)) static void packed_dev_read(struct vqf_oracle *o, unsigned qi, uint64_t gpa, uint64_t len)
-{
-    packed_access(o, qi, VQF_SIDE_DEVICE, VQF_ACC_READ, gpa, len);
-}
-
-/* [side][kind == write]: VQF_SIDE_DRIVER = 0, VQF_SIDE_DEVICE = 1; VQF_ACC_READ = 0,
- * VQF_ACC_WRITE = 1 (checked below) */
-vqf_or_rule_fn *const vqf_or_packed_rules[2][2] = {
-    {packed_drv_read, packed_drv_write},
-    {packed_dev_read, packed_dev_write},
-};
-_Static_assert(VQF_SIDE_DRIVER == 0 && VQF_SIDE_DEVICE == 1 && VQF_ACC_READ == 0 && VQF_ACC_WRITE == 1,
-               "vqf_or_packed_rules is indexed by side and kind");
-
-void vqf_or_packed_access(struct vqf_oracle *o, unsigned qi, unsigned side, unsigned kind, uint64_t gpa,
-                          uint64_t len)
-{
-    /* any kind but a write is judged as a read; any side but the two is not judged */
-    if (side == VQF_SIDE_DRIVER) {
-        if (kind == VQF_ACC_WRITE)
-            packed_drv_write(o, qi, gpa, len);
-        else
-            packed_drv_read(o, qi, gpa, len);
-    } else if (side == VQF_SIDE_DEVICE) {
-        if (kind == VQF_ACC_WRITE)
-            packed_dev_write(o, qi, gpa, len);
-        else
-            packed_dev_read(o, qi, gpa, len);
-    }
-}
+VQF_OR_RULE_SET(packed)
 
 void vqf_or_packed_kick(struct vqf_oracle *o, unsigned qi, uint32_t val)
 {

@@ -1088,51 +1088,7 @@ __attribute__((always_inline)) static inline void split_access(struct vqf_oracle
     }
 }
 
-__attribute__((noinline)) static void split_drv_write(struct vqf_oracle *o, unsigned qi, uint64_t gpa, uint64_t len)
-{
-    split_access(o, qi, VQF_SIDE_DRIVER, VQF_ACC_WRITE, gpa, len);
-}
-
-__attribute__((noinline)) static void split_drv_read(struct vqf_oracle *o, unsigned qi, uint64_t gpa, uint64_t len)
-{
-    split_access(o, qi, VQF_SIDE_DRIVER, VQF_ACC_READ, gpa, len);
-}
-
-__attribute__((noinline)) static void split_dev_write(struct vqf_oracle *o, unsigned qi, uint64_t gpa, uint64_t len)
-{
-    split_access(o, qi, VQF_SIDE_DEVICE, VQF_ACC_WRITE, gpa, len);
-}
-
-__attribute__((noinline)) static void split_dev_read(struct vqf_oracle *o, unsigned qi, uint64_t gpa, uint64_t len)
-{
-    split_access(o, qi, VQF_SIDE_DEVICE, VQF_ACC_READ, gpa, len);
-}
-
-/* [side][kind == write]: VQF_SIDE_DRIVER = 0, VQF_SIDE_DEVICE = 1; VQF_ACC_READ = 0,
- * VQF_ACC_WRITE = 1 (checked below) */
-vqf_or_rule_fn *const vqf_or_split_rules[2][2] = {
-    {split_drv_read, split_drv_write},
-    {split_dev_read, split_dev_write},
-};
-_Static_assert(VQF_SIDE_DRIVER == 0 && VQF_SIDE_DEVICE == 1 && VQF_ACC_READ == 0 && VQF_ACC_WRITE == 1,
-               "vqf_or_split_rules is indexed by side and kind");
-
-void vqf_or_split_access(struct vqf_oracle *o, unsigned qi, unsigned side, unsigned kind, uint64_t gpa,
-                         uint64_t len)
-{
-    /* any kind but a write is judged as a read, any side but the two is not judged here */
-    if (side == VQF_SIDE_DRIVER) {
-        if (kind == VQF_ACC_WRITE)
-            split_drv_write(o, qi, gpa, len);
-        else
-            split_drv_read(o, qi, gpa, len);
-    } else if (side == VQF_SIDE_DEVICE) {
-        if (kind == VQF_ACC_WRITE)
-            split_dev_write(o, qi, gpa, len);
-        else
-            split_dev_read(o, qi, gpa, len);
-    }
-}
+VQF_OR_RULE_SET(split)
 
 void vqf_or_split_kick(struct vqf_oracle *o, unsigned qi, uint32_t val)
 {

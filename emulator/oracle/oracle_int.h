@@ -357,6 +357,7 @@ static inline bool vqf_or_out_near(const struct oq *q, uint32_t i, uint64_t gpa,
            (end >= gpa && ((gpa <= p->dhi && end >= p->dlo) || (gpa <= p->ihi && end >= p->ilo)));
 }
 /* Device / driver writes into buffers and indirect tables of outstanding chains. */
+bool vqf_or_dev_write_excused(struct vqf_oracle *o, struct oq *q, uint64_t gpa, uint64_t len);
 void vqf_or_dev_buffer_write(struct vqf_oracle *o, struct oq *q, uint64_t gpa, uint64_t len);
 void vqf_or_drv_buffer_write(struct vqf_oracle *o, struct oq *q, uint64_t gpa, uint64_t len);
 void vqf_or_dev_buffer_read(struct vqf_oracle *o, struct oq *q, uint64_t gpa, uint64_t len);

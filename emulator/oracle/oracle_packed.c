@@ -294,17 +294,21 @@ static void take_used(struct vqf_oracle *o, struct oq *q)
 /* The device wrote a descriptor's flags at slot s. Used descriptors may be written in any
  * order (2.8.12 PACK-ORD-03: a batch's first one often last): a mark ahead of the next used
  * slot waits until the marks before it arrive. */
-static void used_flags_write(struct vqf_oracle *o, struct oq *q, uint32_t s)
+static void used_flags_write(struct vqf_oracle *o, struct oq *q, uint32_t s, uint64_t gpa, uint64_t len)
 {
     const unsigned V = VQF_SIDE_DEVICE;
     uint16_t flags = rdf(o, q, s);
     if (avail_bit(flags) != used_bit(flags)) {
+        if (vqf_or_dev_write_excused(o, q, gpa, len))
+            return;
         /* D-08 (2.8.1): the device's flags mark a descriptor used: AVAIL == USED */
         vqf_or_bad(o, q, VQF_CL_D_08, V, s, flags, 0, "device writes descriptor flags that mark it neither used nor free");
         return;
     }
     if (s == q->p_dev_next && q->pstate[s] != PS_AVAIL && q->pstate[s] != PS_UPEND &&
         avail_bit(flags) == q->p_dev_wrap && vqf_or_judged(o, VQF_SIDE_DRIVER)) {
+        if (vqf_or_dev_write_excused(o, q, gpa, len))
+            return;
         /* a used mark on a slot that was never made available */
         vqf_or_bad(o, q, VQF_CL_PACK_ORD_02, V, s, q->p_dev_next, flags,
                    "used descriptor written to a slot the device does not own");
@@ -312,7 +316,7 @@ static void used_flags_write(struct vqf_oracle *o, struct oq *q, uint32_t s)
     }
     if (s != q->p_dev_next) {
         if (q->pstate[s] != PS_AVAIL) {
-            if (!vqf_or_judged(o, VQF_SIDE_DRIVER)) {
+            if (!vqf_or_judged(o, VQF_SIDE_DRIVER) || vqf_or_dev_write_excused(o, q, gpa, len)) {
                 vqf_or_taint(q, VQF_SIDE_DRIVER);
                 return;
             }
@@ -440,13 +444,15 @@ __attribute__((always_inline)) static inline void packed_access(struct vqf_oracl
             if (q->taint_dev)
                 continue;
             if (q->pstate[s] == PS_USED) {
+                if (vqf_or_dev_write_excused(o, q, gpa, len))
+                    return;
                 /* 2.8.15: after marking a descriptor used, the device leaves it alone */
                 vqf_or_bad(o, q, VQF_CL_PACK_DSC_04, VQF_SIDE_DEVICE, s, gpa, 0,
                            "device modifies a descriptor it already marked used");
                 return;
             }
             if (flags_hit)
-                used_flags_write(o, q, (uint32_t)s);
+                used_flags_write(o, q, (uint32_t)s, gpa, len);
         } else if (side == VQF_SIDE_DEVICE && !flags_hit && !q->taint_dev && desc_field_read &&
                    (q->pstate[s] == PS_FREE || q->pstate[s] == PS_USED)) {
             uint16_t f = rdf(o, q, (uint32_t)s);

@@ -730,6 +730,22 @@ static bool access_allowed_elsewhere(const struct vqf_oracle *o, uint64_t gpa, u
     return false;
 }
 
+/* A device write that q's ring rules forbid is the driver's lie, not the device's fault, when
+ * a device-writable buffer of an outstanding chain covers it (the driver placed a buffer over
+ * this ring, or this ring over a buffer), or when another queue is tainted for the device: a
+ * rewritten descriptor there may point the device anywhere, this ring included, and the shadow
+ * no longer knows where. q is then tainted too: its memory changed under its rules. Cold path:
+ * run only before reporting. */
+bool vqf_or_dev_write_excused(struct vqf_oracle *o, struct oq *q, uint64_t gpa, uint64_t len)
+{
+    bool excused = access_allowed_elsewhere(o, gpa, len, true);
+    for (unsigned i = 0; i < OQ_MAX && !excused; i++)
+        excused = &o->q[i] != q && o->q[i].taint_dev;
+    if (excused)
+        vqf_or_taint(q, VQF_SIDE_DRIVER);
+    return excused;
+}
+
 void vqf_or_dev_buffer_write(struct vqf_oracle *o, struct oq *q, uint64_t gpa, uint64_t len)
 {
     if (q->nout == 0 || gpa >= q->rhi || gpa + len <= q->rlo)
@@ -1018,6 +1034,8 @@ __attribute__((always_inline)) static inline void split_access(struct vqf_oracle
             return;
         }
         if (q->taint_dev)
+            return;
+        if ((in_desc || in_avail) && vqf_or_dev_write_excused(o, q, gpa, len))
             return;
         if (in_desc) {
             /* 2.7.5.1: the device never writes the descriptor table */

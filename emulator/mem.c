@@ -148,6 +148,32 @@ void vqf_mem_mark_dirty(struct vqf_mem *m, uint64_t gpa, uint64_t len)
     }
 }
 
+uint64_t vqf_mem_digest(const struct vqf_mem *m)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    unsigned ri = 0;
+    for (uint32_t w = 0; w < (m->nchunks + 63) / 64; w++) {
+        for (uint64_t bits = m->dirty_bits[w]; bits; bits &= bits - 1) {
+            uint32_t c = w * 64 + (uint32_t)__builtin_ctzll(bits);
+            while (ri + 1 < m->nregions && c >= m->r[ri + 1].chunk_base)
+                ri++;
+            const struct vqf_mem_region *r = &m->r[ri];
+            uint64_t off = (uint64_t)(c - r->chunk_base) << VQF_MEM_CHUNK_SHIFT;
+            size_t n = r->size - off < VQF_MEM_CHUNK ? (size_t)(r->size - off) : VQF_MEM_CHUNK;
+            const uint8_t *p = r->host + off;
+            size_t nz = 0;
+            while (nz < n && p[nz] == 0)
+                nz++;
+            if (nz == n)
+                continue;
+            h = (h ^ c) * 0x100000001b3ull;
+            for (size_t i = 0; i < n; i++)
+                h = (h ^ p[i]) * 0x100000001b3ull;
+        }
+    }
+    return h;
+}
+
 /* Zero one whole dirty chunk with wide stores. A plain memset of a size the compiler can
  * bound becomes an inline `rep stos` with gcc, whose start-up costs more than the 256 bytes
  * themselves; the per-input reset zeroes tens of chunks. */

@@ -104,6 +104,10 @@ int vqf_mem_init(struct vqf_mem *m, const struct vqf_mem_layout *l);
 void vqf_mem_destroy(struct vqf_mem *m);
 /* Zero every byte written since the last reset (O(touched)), clear fault injection count. */
 void vqf_mem_reset(struct vqf_mem *m);
+/* A hash of the whole guest memory's contents: every chunk written since the last reset that
+ * is not all zero now, with its index, in index order (so neither the order of the writes nor
+ * a chunk written back to zeroes changes it). Two runs that leave the same bytes agree. */
+uint64_t vqf_mem_digest(const struct vqf_mem *m);
 /* Mark [gpa, gpa+len) dirty (must be mapped). */
 void vqf_mem_mark_dirty(struct vqf_mem *m, uint64_t gpa, uint64_t len);
 /* Which region holds gpa, or -1. */

@@ -129,6 +129,13 @@ struct vqf_exec {
     /* formats target: per-format results */
     uint64_t fmt_result[2];
     uint32_t fmt_completions[2];
+    /* formats target: guest memory digest after the drain, observed pass and unobserved
+     * (fast-path) pass per format; blind is set during an unobserved pass */
+    uint64_t drain_digest;
+    uint64_t fmt_digest[2][2];
+    bool fmt_blind_ran;
+    bool blind;
+    struct vqf_oracle *blind_oracle; /* takes the harness's direct calls during that pass */
     uint64_t push_hash;      /* device completions (queue, length), order-insensitive */
     uint32_t pushes;
     uint64_t submit_hash;    /* the driver's answers to the workload, in order */

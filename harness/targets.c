@@ -49,7 +49,7 @@ static const struct vqf_target targets[] = {
      &vqf_blk_driver},
     {"mmio", "reference block device: raw virtio-mmio register accesses in any order", VIRTIO_ID_BLOCK,
      VQF_LIAR_DRIVER, VQF_ROLE_LDRV, DEV, VQF_T_MMIO, &vqf_blk_device, NULL},
-    {"formats", "block pair: one workload over split and over packed, device-visible results must match",
+    {"formats", "block or entropy pair: one workload over split and over packed, and unobserved (fast paths)",
      VIRTIO_ID_BLOCK, VQF_LIAR_NONE, VQF_ROLE_WORK, DRV | DEV, VQF_T_FORMATS, &vqf_blk_device, &vqf_blk_driver},
 };
 

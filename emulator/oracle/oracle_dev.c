@@ -595,8 +595,13 @@ void vqf_or_dev_publish(struct vqf_oracle *o, struct oq *q, unsigned qi, uint16_
 
 void vqf_or_dev_complete(struct vqf_oracle *o, struct oq *q, unsigned qi, uint16_t h, uint32_t len)
 {
-    if (q->ch[h].untracked || q->ch[h].devbad || q->taint_dev)
+    if (q->ch[h].untracked || q->ch[h].devbad || q->taint_dev) {
+        /* A chain not followed may be part of a merged rx packet, or start one: the packet
+         * boundaries are lost then. A buffer returned empty between packets is not. */
+        if (o->setup.device_id == VIRTIO_ID_NET && qi == 0 && (q->net_left || len))
+            q->net_desync = true;
         return;
+    }
     switch (o->setup.device_id) {
     case VIRTIO_ID_BLOCK:
         blk_complete(o, q, h, len);
@@ -651,7 +656,7 @@ void vqf_or_dev_complete(struct vqf_oracle *o, struct oq *q, unsigned qi, uint16
 /* A used publication ended (split): a merged rx packet may not straddle it (NET-55). */
 void vqf_or_dev_used_end(struct vqf_oracle *o, struct oq *q, unsigned qi)
 {
-    if (o->setup.device_id == VIRTIO_ID_NET && qi == 0 && q->net_left && !q->net_desync) {
+    if (o->setup.device_id == VIRTIO_ID_NET && qi == 0 && q->net_left && !q->net_desync && !q->taint_dev) {
         vqf_or_bad(o, q, VQF_CL_NET_55, VQF_SIDE_DEVICE, q->net_left, q->used_idx, 0,
                    "net rx merged packet published with buffers still missing (left, used idx)");
         q->net_left = 0;

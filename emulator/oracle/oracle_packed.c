@@ -194,6 +194,7 @@ static void publish_list(struct vqf_oracle *o, struct oq *q)
     c->ind_len = ind_len;
     c->wcap = wcap;
     c->written = 0;
+    c->devbad = 0; /* a verdict on the request this head carried before does not carry over */
     for (uint32_t i = 0; i < n; i++) {
         uint32_t slot = (h + i) % size;
         vqf_or_dirty(q, slot);

@@ -424,6 +424,7 @@ static void publish_chain(struct vqf_oracle *o, struct oq *q, uint16_t head)
     c->ind_len = w.ind_len;
     c->wcap = w.wcap;
     c->written = 0;
+    c->devbad = 0; /* a verdict on the request this head carried before does not carry over */
     uint32_t slot = head;
     for (unsigned d = 0; d < w.ndesc; d++) {
         q->owner[slot] = (uint16_t)(head + 1u);

@@ -95,6 +95,9 @@
 #define ACME_SECTOR 512u
 #define ACME_SECTORS 64u        /* disk size: 32 KiB */
 #define ACME_IO_MAX (64u * 1024u) /* data bytes per request at most */
+#if VQF_BUG == 51
+#define ACME_WIN (64u * 1024u) /* bytes mapped from the descriptor table on */
+#endif
 static const char acme_serial[20] = "ACME-BLK-0001";
 
 struct acme_desc {               /* 2.7.5 / 2.8.13: both formats are 16 bytes */
@@ -124,6 +127,9 @@ struct acme_vq {
     uint8_t *inflight;   /* per head: popped and not yet returned */
     uint16_t *stamp;     /* per descriptor: walk that last visited it */
     uint16_t cur_stamp;
+#if VQF_BUG == 51
+    const uint8_t *win; /* the descriptor table and what follows it, mapped once */
+#endif
 };
 
 /* An IN_ORDER batch not yet written to the used ring: `count` buffers, the last one `id`
@@ -212,6 +218,9 @@ static void queue_drop(struct acme_vq *q)
     q->stamp = NULL;
     q->live = false;
     q->ring = q->avail = q->used = NULL;
+#if VQF_BUG == 51
+    q->win = NULL;
+#endif
 }
 
 /* 2.6.1 / 2.4: a reset returns every per-queue position to its initial value. */
@@ -234,6 +243,10 @@ static void queue_go_live(struct acme_blk *b)
     q->ring = b->host.map(b->host.ctx, q->desc, 16ull * n, 0);
     q->avail = b->host.map(b->host.ctx, q->driver, packed ? 4 : 6ull + 2ull * n, 0);
     q->used = b->host.map(b->host.ctx, q->device, packed ? 4 : 6ull + 8ull * n, 0);
+#if VQF_BUG == 51
+    /* "requests sit next to the rings": one mapping for the read path */
+    q->win = b->host.map(b->host.ctx, q->desc, ACME_WIN, 0);
+#endif
     q->inflight = calloc(n, 1);
     q->stamp = calloc(n, sizeof(*q->stamp));
     if (!q->ring || !q->avail || !q->used || !q->inflight || !q->stamp) {
@@ -345,8 +358,20 @@ static int stream_io(struct acme_blk *b, const struct acme_chain *c, bool write,
             continue;
         if (off < pos + s->len) {
             uint64_t in = off - pos, take = s->len - in < n ? s->len - in : n;
+#if VQF_BUG == 51
+            /* a readable segment inside the window is copied through it; the test adds the
+             * length to the address, so a segment whose addr + len wraps past 2^64 passes */
+            const struct acme_vq *q = &b->vq;
+            uint64_t a = s->addr + in;
+            int r = 0;
+            if (!write && q->win && a >= q->desc && a + take <= q->desc + ACME_WIN)
+                memcpy(buf, q->win + (a - q->desc), take);
+            else
+                r = write ? b->host.write(b->host.ctx, a, buf, take) : b->host.read(b->host.ctx, a, buf, take);
+#else
             int r = write ? b->host.write(b->host.ctx, s->addr + in, buf, take)
                           : b->host.read(b->host.ctx, s->addr + in, buf, take);
+#endif
             if (r != 0)
                 return -1;
             buf += take;

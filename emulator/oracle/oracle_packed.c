@@ -232,8 +232,11 @@ static void take_used(struct vqf_oracle *o, struct oq *q)
     uint16_t flags = rdf(o, q, s), id = 0;
     uint32_t len = 0;
     if (avail_bit(flags) != q->p_dev_wrap || used_bit(flags) != q->p_dev_wrap) {
-        if (q->pstate[s] == PS_UPEND)
+        if (q->pstate[s] == PS_UPEND) {
             q->pstate[s] = PS_AVAIL; /* not a used mark for this lap: nothing was handed back */
+            if (q->upend)
+                q->upend--;
+        }
         return;
     }
     vqf_or_rd16(o, q->desc + 16u * s + VIRTQ_PDESC_ID, &id);
@@ -279,10 +282,12 @@ static void take_used(struct vqf_oracle *o, struct oq *q)
     vqf_or_retire(q, (uint16_t)h);
     for (uint32_t i = 0; i < adv; i++) {
         uint32_t slot = (s + i) % size;
-        if (i > 0 && q->pstate[slot] == PS_UPEND) {
-            q->upend--;
-            /* 2.8.12: used descriptors sit at successive list boundaries */
-            vqf_or_bad(o, q, VQF_CL_PACK_ORD_02, V, slot, s, adv, "used descriptor written inside another list's slots");
+        if (q->pstate[slot] == PS_UPEND) {
+            if (q->upend)
+                q->upend--; /* every mark counted once, taken here or at its own turn */
+            if (i > 0)
+                /* 2.8.12: used descriptors sit at successive list boundaries */
+                vqf_or_bad(o, q, VQF_CL_PACK_ORD_02, V, slot, s, adv, "used descriptor written inside another list's slots");
         }
         vqf_or_dirty(q, slot);
         q->pstate[slot] = PS_USED;
@@ -332,9 +337,25 @@ static void used_flags_write(struct vqf_oracle *o, struct oq *q, uint32_t s, uin
     }
     take_used(o, q);
     while (q->upend && !q->taint_dev && q->pstate[q->p_dev_next] == PS_UPEND) {
+        /* the mark leaves the count and the slot together: take_used may not move past it
+         * (an unknown id), and a mark still standing would be counted again */
         q->upend--;
+        vqf_or_dirty(q, q->p_dev_next);
+        q->pstate[q->p_dev_next] = PS_AVAIL;
         take_used(o, q);
     }
+}
+
+/* Forget the used marks written ahead (they never landed): count and slots together. */
+static void clear_marks(struct oq *q)
+{
+    for (uint32_t s = 0; s < q->num && q->upend; s++)
+        if (q->pstate[s] == PS_UPEND) {
+            vqf_or_dirty(q, s);
+            q->pstate[s] = PS_AVAIL;
+            q->upend--;
+        }
+    q->upend = 0;
 }
 
 void vqf_or_packed_idle(struct vqf_oracle *o, unsigned qi)
@@ -344,7 +365,7 @@ void vqf_or_packed_idle(struct vqf_oracle *o, unsigned qi)
         /* 2.8.12: used descriptors fill successive slots: a mark beyond a gap never lands */
         vqf_or_bad(o, q, VQF_CL_PACK_ORD_02, VQF_SIDE_DEVICE, q->upend, q->p_dev_next, 0,
                    "used descriptors left beyond the next used slot at idle (count, next slot)");
-        q->upend = 0;
+        clear_marks(q);
     }
 }
 

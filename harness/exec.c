@@ -294,6 +294,12 @@ static void set_result(struct vqf_result *res, enum vqf_verdict v, enum vqf_clau
     snprintf(res->detail, sizeof(res->detail), "%s", detail ? detail : "");
 }
 
+/* Does the target run this op (its roles and its op mask; unknown kinds never)? */
+static bool op_runs(const struct vqf_target *t, uint64_t mask, const struct vqf_op *op)
+{
+    return op->kind < VQF_OP_COUNT && (vqf_op_table[op->kind].roles & t->roles) && ((mask >> op->kind) & 1u);
+}
+
 /* One pass of the program in a fresh world; the verdict goes into res. */
 static void run_pass(struct vqf_exec *x, int force_packed, struct vqf_result *res)
 {
@@ -334,7 +340,7 @@ static void run_pass(struct vqf_exec *x, int force_packed, struct vqf_result *re
     uint32_t i;
     for (i = 0; i < x->prog.nops && !found && !x->wedged; i++) {
         const struct vqf_op *op = &x->prog.ops[i];
-        if (op->kind >= VQF_OP_COUNT || !(vqf_op_table[op->kind].roles & t->roles) || !((mask >> op->kind) & 1u))
+        if (!op_runs(t, mask, op))
             continue;
         x->cur_op = i;
         vqf_rec_harness(x, VQF_EV_OP, i, op->kind, 0);
@@ -428,7 +434,7 @@ static bool run_blind(struct vqf_exec *x, int force_packed, uint64_t *digest)
         uint64_t mask = vqf_target_op_mask(t);
         for (uint32_t i = 0; i < x->prog.nops; i++) {
             const struct vqf_op *op = &x->prog.ops[i];
-            if (op->kind >= VQF_OP_COUNT || !(vqf_op_table[op->kind].roles & t->roles) || !((mask >> op->kind) & 1u))
+            if (!op_runs(t, mask, op))
                 continue;
             x->cur_op = i;
             dispatch(x, op);

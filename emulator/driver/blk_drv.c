@@ -597,16 +597,8 @@ static int blk_drv_probe(void *p)
         vqf_vdrv_fail(&b->vd);
         return -1;
     }
-    /* The pool is allocated once and kept: a mapping that fails (an injected bus fault) is
-     * tried again at the next probe, so that repeated failed probes do not use up guest memory. */
-    if (!b->pool)
-        b->pool = vqf_vdrv_alloc(&b->vd, (uint64_t)DRV_MAX_REQS * SLOT_BYTES, 64);
-    if (b->pool && !b->pool_host)
-        b->pool_host = vqf_dma_map(&b->vd.plat.dma, b->pool, (uint64_t)DRV_MAX_REQS * SLOT_BYTES, 0);
-    if (!b->pool_host) {
-        vqf_vdrv_fail(&b->vd);
+    if (vqf_vdrv_pool(&b->vd, (uint64_t)DRV_MAX_REQS * SLOT_BYTES, 64, &b->pool, &b->pool_host) != 0)
         return -1;
-    }
     uint16_t qsize = b->params.queue_size ? b->params.queue_size : 256;
     b->vd.ind_bytes_per_queue = 0;
     if ((b->params.flags & VQF_DRV_F_INDIRECT) && vqf_vdrv_has(&b->vd, VIRTIO_F_INDIRECT_DESC))

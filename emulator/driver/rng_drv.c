@@ -162,16 +162,8 @@ static int rng_drv_probe(void *p)
         want[0] &= r->params.features[0];
     if (vqf_vdrv_negotiate(&r->vd, VIRTIO_ID_RNG, want) != 0)
         return -1;
-    /* The pool is allocated once and kept: a mapping that fails (an injected bus fault) is
-     * tried again at the next probe, so that repeated failed probes do not use up guest memory. */
-    if (!r->pool)
-        r->pool = vqf_vdrv_alloc(&r->vd, (uint64_t)DRV_MAX_REQS * SLOT_BYTES, 64);
-    if (r->pool && !r->pool_host)
-        r->pool_host = vqf_dma_map(&r->vd.plat.dma, r->pool, (uint64_t)DRV_MAX_REQS * SLOT_BYTES, 0);
-    if (!r->pool_host) {
-        vqf_vdrv_fail(&r->vd);
+    if (vqf_vdrv_pool(&r->vd, (uint64_t)DRV_MAX_REQS * SLOT_BYTES, 64, &r->pool, &r->pool_host) != 0)
         return -1;
-    }
     uint16_t qsize = r->params.queue_size ? r->params.queue_size : 256;
     r->vd.ind_bytes_per_queue = 0;
     if ((r->params.flags & VQF_DRV_F_INDIRECT) && vqf_vdrv_has(&r->vd, VIRTIO_F_INDIRECT_DESC))

@@ -99,6 +99,18 @@ uint64_t vqf_vdrv_alloc(struct vqf_vdrv *d, uint64_t size, uint64_t align)
     return d->plat.dma_alloc ? d->plat.dma_alloc(d->plat.alloc_ctx, size, align) : 0;
 }
 
+int vqf_vdrv_pool(struct vqf_vdrv *d, uint64_t size, uint64_t align, uint64_t *gpa, const uint8_t **host)
+{
+    if (!*gpa)
+        *gpa = vqf_vdrv_alloc(d, size, align);
+    if (*gpa && !*host)
+        *host = vqf_dma_map(&d->plat.dma, *gpa, size, 0);
+    if (*host)
+        return 0;
+    vqf_vdrv_fail(d);
+    return -1;
+}
+
 /* ------------------------------------------------------------------ lifecycle */
 
 int vqf_vdrv_init(struct vqf_vdrv *d, const struct vqf_driver_platform *plat)

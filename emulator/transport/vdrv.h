@@ -74,6 +74,11 @@ void vqf_vdrv_reset(struct vqf_vdrv *d);
 void vqf_vdrv_fail(struct vqf_vdrv *d);
 /* Guest memory from the platform allocator. */
 uint64_t vqf_vdrv_alloc(struct vqf_vdrv *d, uint64_t size, uint64_t align);
+/* A driver's buffer pool: size bytes of guest memory, allocated once (*gpa stays across
+ * probes) and mapped for the driver's own reads (*host). A mapping that fails (an injected
+ * bus fault) is tried again at the next call, so failed probes do not use up guest memory.
+ * Returns 0, or -1 with the device marked FAILED. */
+int vqf_vdrv_pool(struct vqf_vdrv *d, uint64_t size, uint64_t align, uint64_t *gpa, const uint8_t **host);
 /* Forget the ring and indirect-pool memory kept for reuse: call after a reset, when the
  * platform allocator was rewound and that memory may be handed out again. */
 void vqf_vdrv_forget_memory(struct vqf_vdrv *d);
